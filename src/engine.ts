@@ -1,0 +1,3 @@
+/** The public engine API for agents other than OpenCode: machines and adapters wired together. */
+export * from './machines/index.js';
+export * from './errors.js';
