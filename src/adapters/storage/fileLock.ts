@@ -1,0 +1,318 @@
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { link, open, rename, unlink, utimes } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { TokenError } from '../../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { KeyedMutex, type Release } from './keyedMutex.js';
+import type { LockHandle, LockOptions } from './types.js';
+
+export interface FileLockOptions {
+  /** How often a holder touches the lock file's mtime. Default 5000. */
+  heartbeatMs?: number;
+  /** A lock whose mtime is older than this is abandoned. Default 3 × heartbeatMs; at least 2 × heartbeatMs. */
+  staleMs?: number;
+  /** Upper bound on the wait for another holder. Default 15000 (anchors-lifecycle §C2). */
+  waitMs?: number;
+  /** Mean poll interval while another process holds the lock; each sleep is jittered ±50 %. Default 50. */
+  pollMs?: number;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+export const DEFAULT_LOCK_WAIT_MS = 15_000;
+export const DEFAULT_POLL_MS = 50;
+
+/** What a lock file holds: enough to judge, from another process, whether its holder is still there. */
+export interface LockOwner {
+  pid: number;
+  host: string;
+  nonce: string;
+  startedAt: number;
+}
+
+export interface AcquireFileLock {
+  /** The lock file, e.g. `<dir>/<key.id>.lock`. */
+  file: string;
+  providerId: string;
+  options?: FileLockOptions;
+  /** Per-call overrides (`waitMs`, `signal`). */
+  call?: LockOptions;
+  logger?: Logger;
+  /** Creates the lock's directory when it is missing. */
+  ensureDir?: () => Promise<void>;
+}
+
+/** Lock files seen through one open handle, so the stat and the text belong to the same file. */
+interface Seen {
+  stat: Stats;
+  text: string;
+  owner: LockOwner | undefined;
+}
+
+/**
+ * Same-process callers queue here first: they wait in order without polling the file, and one holder's
+ * release can never free another's (each file lock also carries its own nonce).
+ */
+const inProcess = new KeyedMutex();
+
+const errnoOf = (error: unknown): string | undefined =>
+  error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!value || typeof value !== 'object') return undefined;
+    const { pid, host, nonce, startedAt } = value as Record<string, unknown>;
+    if (typeof pid !== 'number' || typeof host !== 'string' || typeof nonce !== 'string' || typeof startedAt !== 'number') {
+      return undefined;
+    }
+    return { pid, host, nonce, startedAt };
+  } catch {
+    return undefined;
+  }
+}
+
+async function look(file: string): Promise<Seen | undefined> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+    const stat = await handle.stat();
+    const text = await handle.readFile('utf8');
+    return { stat, text, owner: parseOwner(text) };
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    throw error;
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+/** `kill(pid, 0)` probes without signalling: ESRCH means gone, EPERM means alive under another user. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoOf(error) !== 'ESRCH';
+  }
+}
+
+/** Why the lock is abandoned, or undefined while its holder may still be working. */
+function staleness(seen: Seen, staleMs: number): string | undefined {
+  const age = Date.now() - seen.stat.mtimeMs;
+  if (age > staleMs) return 'heartbeat_expired';
+  // A pid is only meaningful on the host that wrote it; elsewhere (a shared home over NFS) the heartbeat decides.
+  if (seen.owner && seen.owner.host === os.hostname() && !processAlive(seen.owner.pid)) return 'owner_dead';
+  return undefined;
+}
+
+const sameFile = (a: Seen, b: Seen) => a.stat.ino === b.stat.ino && a.stat.dev === b.stat.dev && a.text === b.text;
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function storageError(providerId: string, action: string, file: string, error: unknown): TokenError {
+  return new TokenError({
+    code: 'storage',
+    providerId,
+    message: `could not ${action} the token lock ${file} (${errnoOf(error) ?? 'unknown error'})`,
+    fix: `make sure ${path.dirname(file)} exists, belongs to the current user and is writable (mode 0700)`,
+    cause: error,
+  });
+}
+
+function resolveTiming(options: FileLockOptions | undefined, call: LockOptions | undefined) {
+  const heartbeatMs = options?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const staleMs = options?.staleMs ?? 3 * heartbeatMs;
+  const waitMs = call?.waitMs ?? options?.waitMs ?? DEFAULT_LOCK_WAIT_MS;
+  const pollMs = options?.pollMs ?? DEFAULT_POLL_MS;
+  if (!(heartbeatMs > 0) || !(pollMs > 0) || !(waitMs >= 0)) {
+    throw new RangeError('lock heartbeatMs and pollMs must be > 0 and waitMs >= 0');
+  }
+  // With less margin a busy event loop could delay a heartbeat long enough for a live lock to look abandoned.
+  if (!(staleMs >= 2 * heartbeatMs)) throw new RangeError('lock staleMs must be at least 2 × heartbeatMs');
+  return { heartbeatMs, staleMs, waitMs, pollMs };
+}
+
+/**
+ * Takes the cross-process lock in `file`: exclusive create, owner info inside, a heartbeat on its mtime,
+ * recovery of abandoned locks (dead pid on this host, or a heartbeat older than `staleMs`) by
+ * rename-and-verify, and a bounded wait that ends in a `lock_timeout` TokenError — never in an unlocked run.
+ * @see /work/shared/reference/anchors-lifecycle.md §C2 (three-level single flight)
+ */
+export async function acquireFileLock(input: AcquireFileLock): Promise<LockHandle> {
+  const { file, providerId, call } = input;
+  const logger = input.logger ?? silentLogger;
+  const timing = resolveTiming(input.options, call);
+  const signal = call?.signal;
+  const started = performance.now();
+  const deadline = started + timing.waitMs;
+  let holder: LockOwner | undefined;
+
+  const timeout = () => {
+    const waitedMs = Math.round(performance.now() - started);
+    logger.warn('lock_timeout', { providerId, waitedMs, holderPid: holder?.pid, holderHost: holder?.host });
+    const by = holder ? ` by pid ${holder.pid} on ${holder.host}` : ' in this process';
+    return new TokenError({
+      code: 'lock_timeout',
+      providerId,
+      message: `the token lock was still held${by} after ${timing.waitMs} ms`,
+      fix: `retry shortly; if no other process is refreshing this provider, remove ${file}`,
+    });
+  };
+
+  const releaseInProcess = await inProcess.acquire(path.resolve(file), { waitMs: timing.waitMs, signal, timeoutError: timeout });
+  const owner: LockOwner = { pid: process.pid, host: os.hostname(), nonce: randomBytes(16).toString('hex'), startedAt: Date.now() };
+  try {
+    let attempts = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      attempts += 1;
+      if (await tryCreate(file, owner, providerId, input.ensureDir)) break;
+      const seen = await look(file).catch((error) => {
+        throw storageError(providerId, 'read', file, error);
+      });
+      if (seen) {
+        holder = seen.owner;
+        const reason = staleness(seen, timing.staleMs);
+        if (reason && (await breakStale(file, seen, reason, timing.staleMs, providerId, logger))) continue;
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw timeout();
+      // A vanished file is retried at once; a held one is polled with jitter so waiters do not march in step.
+      if (seen) await sleep(Math.min(remaining, timing.pollMs * (0.5 + Math.random())), signal);
+    }
+    logger.debug('lock_acquired', { providerId, waitedMs: Math.round(performance.now() - started), attempts });
+  } catch (error) {
+    releaseInProcess();
+    throw error;
+  }
+  return holdLock(file, owner, timing.heartbeatMs, providerId, logger, releaseInProcess);
+}
+
+async function tryCreate(file: string, owner: LockOwner, providerId: string, ensureDir?: () => Promise<void>): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    let handle;
+    try {
+      handle = await open(file, 'wx', 0o600);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'EEXIST') return false;
+      if (code === 'ENOENT' && ensureDir && attempt === 0) {
+        await ensureDir();
+        continue;
+      }
+      throw storageError(providerId, 'create', file, error);
+    }
+    try {
+      await handle.writeFile(JSON.stringify(owner));
+      await handle.close();
+      return true;
+    } catch (error) {
+      await handle.close().catch(() => {});
+      await unlink(file).catch(() => {});
+      throw storageError(providerId, 'write', file, error);
+    }
+  }
+}
+
+/**
+ * Moves the abandoned lock aside under a unique name, then checks that what moved is the very file judged
+ * abandoned (same inode, same text) and still abandoned: a holder whose heartbeat landed in between, or a
+ * new holder that replaced it, is put back instead of deleted. Returns whether the lock was broken.
+ */
+async function breakStale(
+  file: string,
+  judged: Seen,
+  reason: string,
+  staleMs: number,
+  providerId: string,
+  logger: Logger,
+): Promise<boolean> {
+  const aside = `${file}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return true;
+    throw storageError(providerId, 'move aside', file, error);
+  }
+  const moved = await look(aside).catch(() => undefined);
+  if (moved && sameFile(moved, judged) && staleness(moved, staleMs)) {
+    await unlink(aside).catch(() => {});
+    logger.info('lock_stale_broken', { providerId, reason, holderPid: judged.owner?.pid, holderHost: judged.owner?.host });
+    return true;
+  }
+  try {
+    // link, unlike rename, never replaces a lock someone created in the meantime.
+    await link(aside, file);
+  } catch (error) {
+    logger.warn('lock_break_race', { providerId, errno: errnoOf(error) });
+  }
+  await unlink(aside).catch(() => {});
+  return false;
+}
+
+function holdLock(
+  file: string,
+  owner: LockOwner,
+  heartbeatMs: number,
+  providerId: string,
+  logger: Logger,
+  releaseInProcess: Release,
+): LockHandle {
+  let busy = false;
+  const beat = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const seen = await look(file);
+      if (seen?.owner?.nonce !== owner.nonce) {
+        clearInterval(heartbeat);
+        logger.warn('lock_lost', { providerId });
+        return;
+      }
+      const now = new Date();
+      await utimes(file, now, now);
+    } catch (error) {
+      logger.debug('lock_heartbeat_failed', { providerId, errno: errnoOf(error) });
+    } finally {
+      busy = false;
+    }
+  };
+  const heartbeat = setInterval(() => void beat(), heartbeatMs);
+  // The heartbeat must never keep a process alive on its own.
+  heartbeat.unref?.();
+
+  let released: Promise<void> | undefined;
+  return {
+    release() {
+      released ??= (async () => {
+        clearInterval(heartbeat);
+        try {
+          const seen = await look(file);
+          if (seen?.owner?.nonce === owner.nonce) await unlink(file);
+        } catch (error) {
+          // Left behind, the file is recovered as abandoned (dead pid, then old heartbeat); throwing here
+          // would only hide the caller's own error in its finally block.
+          if (errnoOf(error) !== 'ENOENT') logger.warn('lock_release_failed', { providerId, errno: errnoOf(error) });
+        } finally {
+          releaseInProcess();
+        }
+      })();
+      return released;
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { TokenError } from '../../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { acquireFileLock, type FileLockOptions } from './fileLock.js';
+import { nextRecord, recordProblem } from './record.js';
+import { GenerationConflict, type LockHandle, type LockOptions, type StoreKey, type TokenRecord, type TokenStore } from './types.js';
+
+export interface FileStoreOptions {
+  /** The directory for records and locks, e.g. `defaultCacheDir()`. Created 0700. */
+  dir: string;
+  logger?: Logger;
+  lock?: FileLockOptions;
+  /** Wall clock for `updatedAt` and the name of moved-aside corrupt files. */
+  now?: () => number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._-]+$/;
+const isWindows = process.platform === 'win32';
+
+const errnoOf = (error: unknown): string | undefined =>
+  error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+
+/**
+ * A token store of one JSON file per key (`<dir>/<key.id>.json`), written atomically (temp file in the same
+ * directory, fsync, rename) with mode 0600 in a 0700 directory.
+ *
+ * - `read`: a missing file is no record; a corrupt file (bad JSON, wrong schema, another key's record) is
+ *   moved aside to `<name>.corrupt-<timestamp>` with a `store_record_corrupt` warning and reads as no record;
+ *   any other I/O failure is a `storage` TokenError, never "empty".
+ * - `write`: compare-and-swap on `generation`, serialised across processes by a short write lock
+ *   (`<key.id>.write.lock`), so the check and the rename are one step even for callers that hold no `lock()`.
+ *   `next.token === undefined` keeps the stored token: nothing ever blanks stored credentials; only `delete`
+ *   removes them. A new token clears the tombstone unless `next` sets one; `tombstone: undefined` clears it.
+ *   Unknown top-level fields of the stored record are preserved.
+ * - `lock`: the cross-process lock `<key.id>.lock` (see `acquireFileLock`).
+ */
+export function createFileStore(options: FileStoreOptions): TokenStore {
+  const dir = path.resolve(options.dir);
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  let dirReady: Promise<void> | undefined;
+
+  const fail = (providerId: string, action: string, file: string, error: unknown) =>
+    new TokenError({
+      code: 'storage',
+      providerId,
+      message: `could not ${action} the token store file ${file} (${errnoOf(error) ?? 'unknown error'})`,
+      fix: `make sure ${dir} belongs to the current user and is readable and writable (mode 0700), or configure another cache directory`,
+      cause: error,
+    });
+
+  const ensureDir = (providerId: string) => {
+    dirReady ??= prepareDir(dir, logger).catch((error) => {
+      dirReady = undefined;
+      throw fail(providerId, 'create the directory of', dir, error);
+    });
+    return dirReady;
+  };
+
+  const fileOf = (key: StoreKey, suffix: string) => {
+    if (!SAFE_ID.test(key.id)) {
+      throw new TokenError({
+        code: 'config',
+        providerId: key.providerId,
+        message: 'the store key id is not a safe file name',
+        fix: 'build store keys with storeKey()',
+      });
+    }
+    return path.join(dir, `${key.id}${suffix}`);
+  };
+
+  const writeLock = (key: StoreKey) =>
+    acquireFileLock({
+      file: fileOf(key, '.write.lock'),
+      providerId: key.providerId,
+      options: options.lock,
+      logger,
+      ensureDir: () => ensureDir(key.providerId),
+    });
+
+  /** Moves a corrupt record aside; true when the file that moved is the one judged corrupt. */
+  const quarantine = async (key: StoreKey, file: string, text: string, reason: string): Promise<boolean> => {
+    const aside = `${file}.corrupt-${now()}`;
+    try {
+      await rename(file, aside);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return true;
+      throw fail(key.providerId, 'move aside', file, error);
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => undefined);
+    if (moved === text) {
+      logger.warn('store_record_corrupt', { providerId: key.providerId, file: path.basename(file), movedTo: path.basename(aside), reason });
+      return true;
+    }
+    // A writer replaced the file between our read and the move: put its record back (link never replaces a
+    // newer one) and read again.
+    await link(aside, file).catch(() => {});
+    await unlink(aside).catch(() => {});
+    return false;
+  };
+
+  const readRecord = async (key: StoreKey): Promise<TokenRecord | undefined> => {
+    const file = fileOf(key, '.json');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        if (errnoOf(error) === 'ENOENT') return undefined;
+        throw fail(key.providerId, 'read', file, error);
+      }
+      let value: unknown;
+      let reason: string | undefined;
+      try {
+        value = JSON.parse(text);
+        reason = recordProblem(value, key.id);
+      } catch {
+        // The parser's message can quote the file, and the file holds tokens.
+        reason = 'invalid JSON';
+      }
+      if (reason === undefined) return value as TokenRecord;
+      if (await quarantine(key, file, text, reason)) return undefined;
+    }
+    return undefined;
+  };
+
+  const writeAtomic = async (key: StoreKey, file: string, data: string) => {
+    const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    let handle;
+    try {
+      handle = await open(temp, 'wx', 0o600);
+      await handle.writeFile(data);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await renameReplacing(temp, file);
+    } catch (error) {
+      await handle?.close().catch(() => {});
+      await unlink(temp).catch(() => {});
+      throw fail(key.providerId, 'write', file, error);
+    }
+    await syncDir(dir);
+  };
+
+  return {
+    location: dir,
+
+    read: (key) => readRecord(key),
+
+    async write(key, next, expectedGeneration) {
+      if (!Number.isSafeInteger(expectedGeneration) || expectedGeneration < 0) {
+        throw new RangeError('expectedGeneration must be a non-negative integer');
+      }
+      await ensureDir(key.providerId);
+      const file = fileOf(key, '.json');
+      const held = await writeLock(key);
+      try {
+        const current = await readRecord(key);
+        const actual = current?.generation ?? 0;
+        if (actual !== expectedGeneration) throw new GenerationConflict(key.id, expectedGeneration, actual);
+        const record = nextRecord(key, current, next, now());
+        await writeAtomic(key, file, `${JSON.stringify(record, null, 2)}\n`);
+        return record;
+      } finally {
+        await held.release();
+      }
+    },
+
+    async delete(key) {
+      const file = fileOf(key, '.json');
+      // Under the write lock, so a compare-and-swap that read the old generation cannot resurrect the record.
+      await ensureDir(key.providerId);
+      const held = await writeLock(key);
+      try {
+        await unlink(file);
+      } catch (error) {
+        if (errnoOf(error) !== 'ENOENT') throw fail(key.providerId, 'delete', file, error);
+      } finally {
+        await held.release();
+      }
+    },
+
+    lock(key: StoreKey, call?: LockOptions): Promise<LockHandle> {
+      return acquireFileLock({
+        file: fileOf(key, '.lock'),
+        providerId: key.providerId,
+        options: options.lock,
+        call,
+        logger,
+        ensureDir: () => ensureDir(key.providerId),
+      });
+    },
+  };
+}
+
+/**
+ * Creates the directory 0700, and tightens an existing one that is looser: records hold refresh tokens, and a
+ * group- or world-accessible directory lets other local users list providers or swap a record (rename needs
+ * only write access to the directory, not to the file).
+ */
+async function prepareDir(dir: string, logger: Logger): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (isWindows) return; // POSIX modes mean nothing there; the profile directory's ACL protects it.
+  const { mode } = await stat(dir);
+  if ((mode & 0o077) !== 0) {
+    await chmod(dir, 0o700);
+    logger.warn('store_dir_mode_tightened', { dir, from: (mode & 0o777).toString(8) });
+  }
+}
+
+/** Windows refuses to replace a file another process has open for a moment; retry a few times there. */
+async function renameReplacing(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      const code = errnoOf(error);
+      if (!isWindows || attempt >= 4 || (code !== 'EPERM' && code !== 'EACCES' && code !== 'EBUSY')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+  }
+}
+
+/** Makes the rename itself durable; best effort, as some platforms cannot open a directory. */
+async function syncDir(dir: string): Promise<void> {
+  if (isWindows) return;
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // The data itself is already fsynced; only the directory entry's durability is at stake.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
