@@ -1,0 +1,329 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { DeviceAuthorization, ServerMetadata } from '../adapters/http/types.js';
+import type { TokenErrorInfo } from '../errors.js';
+import {
+  actorError,
+  flowError,
+  flowOutput,
+  hasRefreshToken,
+  missingRefreshTokenError,
+  type FlowResult,
+} from './flowResult.js';
+import { GRANT_TYPE, type DiscoverInput, type OpenUrlInput, type PkceMaterial, type TokenCallInput } from './flowTypes.js';
+import type { TokenSet } from './token.js';
+
+/**
+ * Device authorization grant (RFC 8628), with PKCE on the device request as Keycloak requires.
+ *
+ *   start → resolvingEndpoints → generatingPkce → requestingAuthorization
+ *         → awaitingApproval{presenting → openingVerificationPage → sleeping ⇄ polling} → succeeded | failed
+ *
+ * Polling always sleeps first; the whole wait is bounded by the device code's `expires_in`.
+ */
+
+export const DEFAULT_POLL_INTERVAL_SEC = 5;
+/** RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval for this and every later request. */
+export const SLOW_DOWN_STEP_SEC = 5;
+/** Network failures add this much per failure to the wait, capped so a long outage still polls every minute. */
+export const TRANSIENT_BACKOFF_STEP_SEC = 5;
+export const MAX_TRANSIENT_WAIT_SEC = 60;
+
+export interface DeviceCodeInput {
+  providerId: string;
+  scopes: readonly string[];
+  interactive: boolean;
+  /** Send a code challenge on the device request and the verifier on every poll (default in runners: true). */
+  usePkce: boolean;
+  /** Try to open `verification_uri_complete` in a browser when the server sends one. */
+  openBrowser: boolean;
+  /** RFC 8707 resource indicator, sent on the device request. */
+  resource?: string;
+  audience?: string;
+}
+
+export interface DeviceAuthorizationInput {
+  providerId: string;
+  endpoint: string;
+  params: Record<string, string | undefined>;
+}
+
+export interface UserCodeNotice {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  expiresInSec: number;
+}
+
+/** What the poll actor rejects with: our error value, plus the server's new interval when it sent one. */
+export type PollError = TokenErrorInfo & { intervalSec?: number };
+
+export interface DeviceCodeContext extends DeviceCodeInput {
+  metadata: ServerMetadata | null;
+  pkce: PkceMaterial | null;
+  authorization: DeviceAuthorization | null;
+  /** Seconds between polls; grows with `slow_down`. */
+  intervalSec: number;
+  /** Extra seconds added while the network keeps failing; back to 0 on any answer from the server. */
+  backoffSec: number;
+  token: TokenSet | null;
+  error: TokenErrorInfo | null;
+}
+
+/** The interval the server asked for, or 5 s when it sent none or nonsense (RFC 8628 §3.2). */
+export function pollIntervalSec(interval: number | undefined): number {
+  return typeof interval === 'number' && Number.isFinite(interval) && interval > 0 ? Math.ceil(interval) : DEFAULT_POLL_INTERVAL_SEC;
+}
+
+const oauthErrorOf = (error: unknown): string | undefined => (error as { oauthError?: string } | undefined)?.oauthError;
+const codeOf = (error: unknown): string | undefined => (error as { code?: string } | undefined)?.code;
+const isOauthError = (error: unknown, name: string) => oauthErrorOf(error) === name || codeOf(error) === name;
+
+const notProvided = (name: string) => () => {
+  throw new Error(`deviceCode: actor ${name} was not provided`);
+};
+
+export const deviceCodeMachine = setup({
+  types: {
+    input: {} as DeviceCodeInput,
+    context: {} as DeviceCodeContext,
+    output: {} as FlowResult,
+  },
+  actors: {
+    discoverEndpoints: fromPromise<ServerMetadata, DiscoverInput>(notProvided('discoverEndpoints')),
+    generatePkce: fromPromise<PkceMaterial, void>(notProvided('generatePkce')),
+    requestDeviceAuthorization: fromPromise<DeviceAuthorization, DeviceAuthorizationInput>(notProvided('requestDeviceAuthorization')),
+    openBrowser: fromPromise<void, OpenUrlInput>(notProvided('openBrowser')),
+    pollToken: fromPromise<TokenSet, TokenCallInput>(notProvided('pollToken')),
+  },
+  guards: {
+    isInteractive: ({ context }) => context.interactive,
+    hasDeviceEndpoint: (_, params: { metadata: ServerMetadata }) => !!params.metadata.deviceAuthorizationEndpoint,
+    usesPkce: ({ context }) => context.usePkce,
+    canOpenVerificationPage: ({ context }) => context.openBrowser && !!context.authorization?.verificationUriComplete,
+    hasRefreshToken: (_, params: { token: TokenSet }) => hasRefreshToken(params.token),
+    isAuthorizationPending: (_, params: { error: unknown }) => isOauthError(params.error, 'authorization_pending'),
+    isSlowDown: (_, params: { error: unknown }) => isOauthError(params.error, 'slow_down'),
+    isExpiredToken: (_, params: { error: unknown }) => isOauthError(params.error, 'expired_token'),
+    isAccessDenied: (_, params: { error: unknown }) => isOauthError(params.error, 'access_denied'),
+    // A poll lost in the network (or a 5xx after the adapter's own retries) says nothing about the approval.
+    isTransientFailure: (_, params: { error: unknown }) => codeOf(params.error) === 'transient' || codeOf(params.error) === 'timeout',
+  },
+  actions: {
+    storeMetadata: assign((_, params: { metadata: ServerMetadata }) => ({ metadata: params.metadata })),
+    storePkce: assign((_, params: { pkce: PkceMaterial }) => ({ pkce: params.pkce })),
+    storeAuthorization: assign((_, params: { authorization: DeviceAuthorization }) => ({
+      authorization: params.authorization,
+      intervalSec: pollIntervalSec(params.authorization.interval),
+    })),
+    storeToken: assign((_, params: { token: TokenSet }) => ({ token: params.token })),
+    slowDown: assign(({ context }, params: { error: unknown }) => {
+      const serverInterval = (params.error as PollError | undefined)?.intervalSec;
+      return {
+        intervalSec:
+          typeof serverInterval === 'number' && Number.isFinite(serverInterval) && serverInterval > context.intervalSec
+            ? Math.ceil(serverInterval)
+            : context.intervalSec + SLOW_DOWN_STEP_SEC,
+        backoffSec: 0,
+      };
+    }),
+    backOff: assign(({ context }) => ({
+      backoffSec: Math.min(context.backoffSec + TRANSIENT_BACKOFF_STEP_SEC, Math.max(0, MAX_TRANSIENT_WAIT_SEC - context.intervalSec)),
+    })),
+    resetBackoff: assign({ backoffSec: 0 }),
+    recordError: assign(({ context }, params: { error: unknown }) => ({ error: actorError(context.providerId, params.error) })),
+    failNotInteractive: assign(({ context }) => ({
+      error: flowError(
+        context.providerId,
+        'interaction_required',
+        'a device-code login is needed but this call may not ask for one',
+        'run `opencode auth login` (or call the engine with interactive: true)',
+      ),
+    })),
+    failNoDeviceEndpoint: assign(({ context }) => ({
+      error: flowError(
+        context.providerId,
+        'config',
+        'device_code needs a device authorization endpoint, and none was configured or discovered',
+        'set the device authorization endpoint in the provider config, or enable the device flow at the IdP',
+      ),
+    })),
+    failExpired: assign(({ context }) => ({
+      error: flowError(
+        context.providerId,
+        'expired_token',
+        'the device code expired before the login was approved',
+        'start the login again and enter the code before it expires',
+        { oauthError: 'expired_token' },
+      ),
+    })),
+    failDenied: assign(({ context }) => ({
+      error: flowError(
+        context.providerId,
+        'access_denied',
+        'the device login was denied',
+        'start the login again and approve it, or ask the IdP admin for access',
+        { oauthError: 'access_denied' },
+      ),
+    })),
+    failNoRefreshToken: assign(({ context }) => ({ error: missingRefreshTokenError(context.providerId) })),
+    /** Shows the user code and where to enter it (user-facing; the device code itself never leaves). */
+    showUserCode: (_, _params: UserCodeNotice) => {},
+    reportTransientPoll: (_, _params: { nextWaitSec: number }) => {},
+  },
+  delays: {
+    pollInterval: ({ context }) => (context.intervalSec + context.backoffSec) * 1000,
+    deviceCodeExpiry: ({ context }) => (context.authorization?.expiresIn ?? 0) * 1000,
+  },
+}).createMachine({
+  id: 'deviceCode',
+  context: ({ input }) => ({
+    ...input,
+    metadata: null,
+    pkce: null,
+    authorization: null,
+    intervalSec: DEFAULT_POLL_INTERVAL_SEC,
+    backoffSec: 0,
+    token: null,
+    error: null,
+  }),
+  initial: 'start',
+  output: ({ context }) => flowOutput(context),
+  states: {
+    start: {
+      always: [{ guard: 'isInteractive', target: 'resolvingEndpoints' }, { target: 'failed', actions: 'failNotInteractive' }],
+    },
+    resolvingEndpoints: {
+      invoke: {
+        id: 'discover',
+        src: 'discoverEndpoints',
+        input: ({ context }) => ({ providerId: context.providerId }),
+        onDone: [
+          {
+            guard: { type: 'hasDeviceEndpoint', params: ({ event }) => ({ metadata: event.output }) },
+            target: 'preparing',
+            actions: { type: 'storeMetadata', params: ({ event }) => ({ metadata: event.output }) },
+          },
+          { target: 'failed', actions: 'failNoDeviceEndpoint' },
+        ],
+        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    // `pkce: false` is the escape hatch for servers that reject a challenge on the device request.
+    preparing: {
+      always: [{ guard: 'usesPkce', target: 'generatingPkce' }, { target: 'requestingAuthorization' }],
+    },
+    generatingPkce: {
+      invoke: {
+        id: 'pkce',
+        src: 'generatePkce',
+        onDone: { target: 'requestingAuthorization', actions: { type: 'storePkce', params: ({ event }) => ({ pkce: event.output }) } },
+        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    requestingAuthorization: {
+      invoke: {
+        id: 'deviceAuthorization',
+        src: 'requestDeviceAuthorization',
+        input: ({ context }) => ({
+          providerId: context.providerId,
+          endpoint: context.metadata!.deviceAuthorizationEndpoint!,
+          params: {
+            scope: context.scopes.length > 0 ? context.scopes.join(' ') : undefined,
+            code_challenge: context.pkce?.challenge,
+            code_challenge_method: context.pkce ? 'S256' : undefined,
+            resource: context.resource,
+            audience: context.audience,
+          },
+        }),
+        onDone: {
+          target: 'awaitingApproval',
+          actions: [
+            { type: 'storeAuthorization', params: ({ event }) => ({ authorization: event.output }) },
+            {
+              type: 'showUserCode',
+              params: ({ event }) => ({
+                userCode: event.output.userCode,
+                verificationUri: event.output.verificationUri,
+                ...(event.output.verificationUriComplete ? { verificationUriComplete: event.output.verificationUriComplete } : {}),
+                expiresInSec: event.output.expiresIn,
+              }),
+            },
+          ],
+        },
+        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+      },
+    },
+    // The device code's lifetime bounds everything below, however the polling goes.
+    awaitingApproval: {
+      after: { deviceCodeExpiry: { target: 'failed', actions: 'failExpired' } },
+      initial: 'presenting',
+      states: {
+        presenting: {
+          always: [{ guard: 'canOpenVerificationPage', target: 'openingVerificationPage' }, { target: 'sleeping' }],
+        },
+        // Best effort: the code is already on screen, so a missing browser changes nothing.
+        openingVerificationPage: {
+          invoke: {
+            id: 'browser',
+            src: 'openBrowser',
+            input: ({ context }) => ({ url: context.authorization!.verificationUriComplete! }),
+            onDone: 'sleeping',
+            onError: 'sleeping',
+          },
+        },
+        // RFC 8628 §3.5: wait `interval` before every poll, the first one included.
+        sleeping: {
+          after: { pollInterval: 'polling' },
+        },
+        polling: {
+          invoke: {
+            id: 'poll',
+            src: 'pollToken',
+            input: ({ context }) => ({
+              providerId: context.providerId,
+              tokenEndpoint: context.metadata!.tokenEndpoint,
+              issuer: context.metadata!.issuer,
+              grantType: GRANT_TYPE.deviceCode,
+              params: { device_code: context.authorization!.deviceCode, code_verifier: context.pkce?.verifier },
+            }),
+            onDone: [
+              {
+                guard: { type: 'hasRefreshToken', params: ({ event }) => ({ token: event.output }) },
+                target: '#deviceCode.succeeded',
+                actions: { type: 'storeToken', params: ({ event }) => ({ token: event.output }) },
+              },
+              { target: '#deviceCode.failed', actions: 'failNoRefreshToken' },
+            ],
+            onError: [
+              {
+                guard: { type: 'isAuthorizationPending', params: ({ event }) => ({ error: event.error }) },
+                target: 'sleeping',
+                actions: 'resetBackoff',
+              },
+              {
+                guard: { type: 'isSlowDown', params: ({ event }) => ({ error: event.error }) },
+                target: 'sleeping',
+                actions: { type: 'slowDown', params: ({ event }) => ({ error: event.error }) },
+              },
+              {
+                guard: { type: 'isTransientFailure', params: ({ event }) => ({ error: event.error }) },
+                target: 'sleeping',
+                actions: [
+                  'backOff',
+                  { type: 'reportTransientPoll', params: ({ context }) => ({ nextWaitSec: context.intervalSec + context.backoffSec }) },
+                ],
+              },
+              { guard: { type: 'isExpiredToken', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failExpired' },
+              { guard: { type: 'isAccessDenied', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failDenied' },
+              { target: '#deviceCode.failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+            ],
+          },
+        },
+      },
+    },
+    succeeded: { type: 'final' },
+    failed: { type: 'final' },
+  },
+});
+
+export type DeviceCodeMachine = typeof deviceCodeMachine;
