@@ -1,4 +1,6 @@
 import type { TokenSet } from '../../machines/token.js';
+import type { TokenErrorCode } from '../../errors.js';
+import type { Logger } from '../logger.js';
 
 /**
  * The contract between the flows/lifecycle and the HTTP adapter. Implemented in this folder with ky;
@@ -83,4 +85,63 @@ export interface TokenEndpointAdapter {
   revoke(
     request: HttpOptions & { endpoint: string; clientAuth: ClientAuth; token: string; tokenTypeHint?: 'access_token' | 'refresh_token' },
   ): Promise<void>;
+}
+
+// ---- Additions (additive only; everything above is the original contract) ----
+
+/**
+ * Effects the HTTP adapter takes from outside, so tests script time and randomness instead of waiting
+ * on them. Every member is optional; defaults are the real ones.
+ */
+export interface HttpDeps {
+  /** Waits between retries. Default: a timer that rejects when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Uniform [0, 1) for full-jitter backoff. Default Math.random. */
+  random?: () => number;
+  /** Epoch-ms clock for deadlines, expiry and assertions. Default Date.now. */
+  now?: () => number;
+  /** Per-attempt timeout when a request gives none. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** The fetch ky calls. Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Receives redacted events only (the adapter wraps it). Default: silent. */
+  logger?: Logger;
+  /** How long discovered metadata is reused, in ms. Default 1 hour. */
+  discoveryTtlMs?: number;
+}
+
+/** Endpoints a flow cannot run without, beyond `tokenEndpoint`. */
+export type MetadataNeed = 'authorizationEndpoint' | 'deviceAuthorizationEndpoint' | 'revocationEndpoint';
+
+/** Explicitly configured endpoints; each overrides the discovered value. */
+export type MetadataOverrides = Partial<Omit<ServerMetadata, 'issuer'>>;
+
+/**
+ * One device-flow poll, read as the loop needs it (RFC 8628 §3.5): keep polling, poll slower, or stop.
+ * `expired_token` and `access_denied` are not outcomes but TokenErrors (codes `expired_token`, `access_denied`).
+ */
+export type DevicePollOutcome =
+  | { kind: 'token'; token: TokenSet }
+  | { kind: 'pending' }
+  /** `intervalSec`: the server's new interval when it sent one (GitHub does), else undefined (+5 s). */
+  | { kind: 'slow_down'; intervalSec?: number };
+
+export interface GetJsonOptions extends HttpOptions {
+  /** Extra request headers (e.g. `Authorization: bearer …` for the GitHub Actions OIDC endpoint). */
+  headers?: Record<string, string>;
+  /** Names the endpoint in errors: "GitHub Actions OIDC token endpoint". Default "endpoint". */
+  what?: string;
+  /** Code of the TokenError for a non-retryable failure status. Default 'protocol'. */
+  failureCode?: TokenErrorCode;
+  /** The fix attached to that error. */
+  fix?: string;
+}
+
+/** The ky-based adapter: the contract plus the generic JSON GET and the discovery cache control. */
+export interface HttpTokenEndpointAdapter extends TokenEndpointAdapter {
+  getJson(url: string, options: GetJsonOptions): Promise<unknown>;
+  /** Runs one device-code poll and classifies it; see DevicePollOutcome. */
+  pollDeviceToken(request: TokenRequest): Promise<DevicePollOutcome>;
+  /** Forget cached discovery documents (one issuer, or all). */
+  forgetMetadata(issuer?: string): void;
 }

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import { TokenError } from '../../errors.js';
+import type { ClientAuth } from './types.js';
+
+/** Headers and body parameters that authenticate the client on one request. */
+export interface ClientAuthParts {
+  headers: Record<string, string>;
+  params: Record<string, string>;
+}
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Lifetime of a client assertion: long enough for a slow network, short enough to be useless if leaked. */
+export const CLIENT_ASSERTION_LIFETIME_SEC = 60;
+
+export interface ClientAuthContext {
+  providerId: string;
+  /** The endpoint the request goes to: the default `aud` of a client assertion. */
+  endpoint: string;
+  now: () => number;
+}
+
+/**
+ * Client authentication for one request. Called once per attempt, so every attempt of a
+ * `private_key_jwt` request carries a fresh `jti` (servers reject a replayed assertion).
+ * @see RFC 6749 §2.3.1 (client_secret_basic, client_secret_post), RFC 7523 §2.2 (private_key_jwt),
+ *      OpenID Connect Core §9
+ */
+export async function clientAuthParts(auth: ClientAuth, context: ClientAuthContext): Promise<ClientAuthParts> {
+  requireNonEmpty(auth.clientId, 'clientId', context.providerId);
+  switch (auth.method) {
+    case 'none':
+      return { headers: {}, params: { client_id: auth.clientId } };
+    case 'client_secret_basic':
+      requireNonEmpty(auth.clientSecret, 'clientSecret', context.providerId);
+      return { headers: { authorization: basicAuthorization(auth.clientId, auth.clientSecret) }, params: {} };
+    case 'client_secret_post':
+      requireNonEmpty(auth.clientSecret, 'clientSecret', context.providerId);
+      return { headers: {}, params: { client_id: auth.clientId, client_secret: auth.clientSecret } };
+    case 'private_key_jwt': {
+      const assertion = await createClientAssertion(auth, context);
+      return {
+        headers: {},
+        params: { client_id: auth.clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion },
+      };
+    }
+    default: {
+      const method: unknown = (auth as { method?: unknown }).method;
+      throw new TokenError({
+        code: 'config',
+        providerId: context.providerId,
+        message: `clientAuth "method" ${JSON.stringify(String(method))} is not supported`,
+        fix: 'use one of none, client_secret_basic, client_secret_post, private_key_jwt',
+      });
+    }
+  }
+}
+
+/**
+ * `Basic base64(form(id) ":" form(secret))`: both halves are form-urlencoded first, so a secret with `:`,
+ * `%` or non-ASCII survives (a common interop bug when skipped).
+ * @see RFC 6749 §2.3.1
+ */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const credentials = `${formEncode(clientId)}:${formEncode(clientSecret)}`;
+  return `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
+}
+
+/** application/x-www-form-urlencoded encoding of one value (space → `+`, as URLSearchParams does). */
+export function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
+
+/**
+ * A client assertion JWT: `iss` = `sub` = client_id, `aud` = the token endpoint unless configured,
+ * a random `jti`, `iat` now, `exp` now + 60 s.
+ * @see RFC 7523 §3, OpenID Connect Core §9 (private_key_jwt)
+ */
+export async function createClientAssertion(
+  auth: Extract<ClientAuth, { method: 'private_key_jwt' }>,
+  context: ClientAuthContext,
+): Promise<string> {
+  const jwk = auth.privateKey as JWK;
+  const alg = auth.alg ?? (typeof jwk.alg === 'string' ? jwk.alg : undefined) ?? defaultAlg(jwk);
+  if (!alg) {
+    throw new TokenError({
+      code: 'config',
+      providerId: context.providerId,
+      message: `clientAuth "privateKey" has key type ${JSON.stringify(String(jwk.kty))} and no "alg"`,
+      fix: 'set clientAuth.alg (RS256, ES256, EdDSA…) or an "alg" member in the JWK',
+    });
+  }
+  const key = await importPrivateKey(jwk, alg, context.providerId);
+  const kid = auth.kid ?? (typeof jwk.kid === 'string' ? jwk.kid : undefined);
+  const nowSec = Math.floor(context.now() / 1000);
+  return new SignJWT({})
+    .setProtectedHeader(kid ? { alg, kid } : { alg })
+    .setIssuer(auth.clientId)
+    .setSubject(auth.clientId)
+    .setAudience(auth.audience ?? context.endpoint)
+    .setJti(randomUUID())
+    .setIssuedAt(nowSec)
+    .setExpirationTime(nowSec + CLIENT_ASSERTION_LIFETIME_SEC)
+    .sign(key);
+}
+
+function defaultAlg(jwk: JWK): string | undefined {
+  if (jwk.kty === 'RSA') return 'RS256';
+  if (jwk.kty === 'EC') return ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, string>)[jwk.crv ?? ''];
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  return undefined;
+}
+
+const importedKeys = new WeakMap<object, Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>>();
+
+async function importPrivateKey(jwk: JWK, alg: string, providerId: string): Promise<Awaited<ReturnType<typeof importJWK>>> {
+  if (jwk.kty === 'oct' || typeof jwk.d !== 'string') {
+    throw new TokenError({
+      code: 'config',
+      providerId,
+      message: 'clientAuth "privateKey" must be a private asymmetric JWK (RSA, EC or OKP with a "d" member)',
+      fix: 'use the private JWK whose public half is registered with the IdP',
+    });
+  }
+  let byAlg = importedKeys.get(jwk);
+  if (!byAlg) {
+    byAlg = new Map();
+    importedKeys.set(jwk, byAlg);
+  }
+  let imported = byAlg.get(alg);
+  if (!imported) {
+    imported = importJWK(jwk, alg);
+    byAlg.set(alg, imported);
+    imported.catch(() => byAlg.delete(alg));
+  }
+  try {
+    return await imported;
+  } catch {
+    // jose's message may quote key parameters; ours names only the field and the algorithm.
+    throw new TokenError({
+      code: 'config',
+      providerId,
+      message: `clientAuth "privateKey" cannot be used with alg ${JSON.stringify(alg)}`,
+      fix: 'check that the JWK is a complete private key matching the algorithm',
+    });
+  }
+}
+
+function requireNonEmpty(value: unknown, field: string, providerId: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TokenError({
+      code: 'config',
+      providerId,
+      message: `clientAuth "${field}" must be a non-empty string`,
+      fix: `set ${field} in the provider configuration`,
+    });
+  }
+}
