@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFileStore } from '../../src/adapters/storage/fileStore.js';
@@ -103,6 +103,20 @@ describe('file store', () => {
         'token.accessToken invalid',
       ]);
       expect((await store.read(other))?.token?.accessToken).toBe('at-other');
+    });
+  });
+
+  it('recreates its directory when it was removed while the store was in use', async () => {
+    await withTempDir(async (root) => {
+      const dir = path.join(root, 'tokens');
+      const store = createFileStore({ dir });
+      await store.write(key, { token: tokenSet('at-1') }, 0);
+      await rm(dir, { recursive: true });
+      expect(await store.read(key)).toBeUndefined();
+      expect((await store.write(key, { token: tokenSet('at-2') }, 0)).generation).toBe(1);
+      await rm(dir, { recursive: true });
+      await (await store.lock(key)).release();
+      if (process.platform !== 'win32') expect((await stat(dir)).mode & 0o777).toBe(0o700);
     });
   });
 

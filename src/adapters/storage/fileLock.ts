@@ -255,14 +255,25 @@ async function breakStale(
     logger.info('lock_stale_broken', { providerId, reason, holderPid: judged.owner?.pid, holderHost: judged.owner?.host });
     return true;
   }
+  await putBack(aside, file, () => logger.warn('lock_break_race', { providerId }));
+  return false;
+}
+
+/**
+ * Returns a file moved aside to its place. `link`, unlike rename, never replaces a file created there in the
+ * meantime (`onTaken` is told); rename is the fallback where the file system has no hard links.
+ */
+export async function putBack(aside: string, file: string, onTaken: () => void): Promise<void> {
   try {
-    // link, unlike rename, never replaces a lock someone created in the meantime.
     await link(aside, file);
   } catch (error) {
-    logger.warn('lock_break_race', { providerId, errno: errnoOf(error) });
+    if (errnoOf(error) === 'EEXIST') onTaken();
+    else {
+      await rename(aside, file).catch(() => {});
+      return;
+    }
   }
   await unlink(aside).catch(() => {});
-  return false;
 }
 
 function holdLock(

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenError } from '../../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { acquireFileLock, type FileLockOptions } from './fileLock.js';
+import { acquireFileLock, putBack, type FileLockOptions } from './fileLock.js';
 import { nextRecord, recordProblem } from './record.js';
 import { GenerationConflict, type LockHandle, type LockOptions, type StoreKey, type TokenRecord, type TokenStore } from './types.js';
 
@@ -51,7 +51,9 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
       cause: error,
     });
 
-  const ensureDir = (providerId: string) => {
+  /** Memoised; `again` redoes it, for a directory removed while the store was in use. */
+  const ensureDir = (providerId: string, again = false) => {
+    if (again) dirReady = undefined;
     dirReady ??= prepareDir(dir, logger).catch((error) => {
       dirReady = undefined;
       throw fail(providerId, 'create the directory of', dir, error);
@@ -77,7 +79,7 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
       providerId: key.providerId,
       options: options.lock,
       logger,
-      ensureDir: () => ensureDir(key.providerId),
+      ensureDir: () => ensureDir(key.providerId, true),
     });
 
   /** Moves a corrupt record aside; true when the file that moved is the one judged corrupt. */
@@ -94,10 +96,9 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
       logger.warn('store_record_corrupt', { providerId: key.providerId, file: path.basename(file), movedTo: path.basename(aside), reason });
       return true;
     }
-    // A writer replaced the file between our read and the move: put its record back (link never replaces a
-    // newer one) and read again.
-    await link(aside, file).catch(() => {});
-    await unlink(aside).catch(() => {});
+    // A writer replaced the file between our read and the move: put its record back (unless an even newer
+    // one is already there) and read again.
+    await putBack(aside, file, () => {});
     return false;
   };
 
@@ -182,14 +183,14 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
       }
     },
 
-    lock(key: StoreKey, call?: LockOptions): Promise<LockHandle> {
+    async lock(key: StoreKey, call?: LockOptions): Promise<LockHandle> {
       return acquireFileLock({
         file: fileOf(key, '.lock'),
         providerId: key.providerId,
         options: options.lock,
         call,
         logger,
-        ensureDir: () => ensureDir(key.providerId),
+        ensureDir: () => ensureDir(key.providerId, true),
       });
     },
   };
