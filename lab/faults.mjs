@@ -153,7 +153,7 @@ export class FaultQueue {
 /**
  * @param {{ queue: FaultQueue, tokenCounters: Record<string, GrantCounter>,
  *   deviceAuthorizationCounter: GrantCounter, deviceInterval: number | undefined,
- *   untilStopped: () => Promise<void> }} deps
+ *   untilStopped: () => Promise<void>, registeredSecretMethod?: (clientId: string) => string | undefined }} deps
  * @returns {(ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void>}
  */
 export function tokenEndpointFaultLayer(deps) {
@@ -185,7 +185,8 @@ export function tokenEndpointFaultLayer(deps) {
       return;
     }
 
-    const answered = fault ? answerInstead(ctx, fault, grantType) : false;
+    const answered = (fault ? answerInstead(ctx, fault, grantType) : false)
+      || (deps.registeredSecretMethod ? refuseOtherSecretMethod(ctx, raw, deps.registeredSecretMethod) : false);
     if (!answered) {
       await next();
       if (endpoint === 'device_authorization' && ctx.status === 200 && deps.deviceInterval !== undefined) {
@@ -280,6 +281,36 @@ function answerInstead(ctx, fault, grantType) {
     default:
       return false;
   }
+}
+
+/**
+ * oidc-provider 9 accepts client_secret_basic and client_secret_post interchangeably for a client registered
+ * with either; strict IdPs (Okta, Entra) do not. The lab is strict, so an adapter that sends the secret the
+ * wrong way fails here as it would there.
+ * @param {KoaLikeContext} ctx
+ * @param {string} raw
+ * @param {(clientId: string) => string | undefined} registeredSecretMethod
+ * @returns {boolean} whether it answered (401 invalid_client)
+ */
+function refuseOtherSecretMethod(ctx, raw, registeredSecretMethod) {
+  const authorization = ctx.req.headers.authorization ?? '';
+  const body = new URLSearchParams(raw);
+  /** @type {[string, string] | undefined} */
+  let used;
+  if (/^basic /i.test(authorization)) {
+    const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+    const id = decodeURIComponent((decoded.split(':')[0] ?? '').replace(/\+/g, ' '));
+    used = [id, 'client_secret_basic'];
+  } else if (body.has('client_secret')) {
+    used = [body.get('client_id') ?? '', 'client_secret_post'];
+  }
+  if (!used) return false;
+  const registered = registeredSecretMethod(used[0]);
+  if (!registered || registered === used[1]) return false;
+  ctx.status = 401;
+  if (used[1] === 'client_secret_basic') ctx.set('WWW-Authenticate', 'Basic realm="lab"');
+  ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+  return true;
 }
 
 /**

@@ -32,6 +32,9 @@ import { trustedIssuer } from './trusted-issuer.mjs';
  *   for jwt-bearer assertions and token-exchange subject/actor tokens
  * @property {Array<Record<string, unknown>>} [clients] extra oidc-provider client metadata
  * @property {string} [defaultAccount] account logged in without a hint (default 'alice')
+ * @property {boolean} [strictClientAuthMethod] default true: a secret sent with Basic to a client_secret_post client
+ *   (or in the body to a client_secret_basic one) is 401 invalid_client at /token, like Okta/Entra
+ *   (oidc-provider 9 itself accepts either)
  */
 
 /**
@@ -198,6 +201,12 @@ async function createIdp(options, quiet) {
     ...(options.clients ?? []),
   ];
 
+  /** @param {string} clientId */
+  const registeredSecretMethod = (clientId) => {
+    const method = clientMetadata.find((c) => c.client_id === clientId)?.token_endpoint_auth_method;
+    return method === 'client_secret_basic' || method === 'client_secret_post' ? method : undefined;
+  };
+
   const storage = new LabStorage();
   /** @type {WeakMap<object, Record<string, unknown>>} claims a CI subject contributes to the token minted from it */
   const subjectClaims = new WeakMap();
@@ -295,6 +304,7 @@ async function createIdp(options, quiet) {
     deviceAuthorizationCounter: counters.deviceAuthorization,
     deviceInterval: options.deviceInterval,
     untilStopped,
+    ...(options.strictClientAuthMethod ?? true ? { registeredSecretMethod } : {}),
   }));
   provider.use(autoApproveInteraction);
 
@@ -413,7 +423,8 @@ async function createIdp(options, quiet) {
       });
       return payload;
     } catch (error) {
-      throw new errors.InvalidGrant(`${what} rejected (${/** @type {{ code?: string }} */ (error).code ?? 'invalid'})`);
+      const { code = 'invalid', claim } = /** @type {{ code?: string, claim?: string }} */ (error);
+      throw new errors.InvalidGrant(`${what} rejected (${code}${claim ? `, claim ${claim}` : ''})`);
     }
   }
 
