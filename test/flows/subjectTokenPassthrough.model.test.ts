@@ -1,0 +1,37 @@
+import { expect } from 'vitest';
+import { API_KEY_TOKEN_TYPE, subjectTokenPassthroughMachine, type SubjectTokenPassthroughInput } from '../../src/machines/subjectTokenPassthrough.js';
+import { errorInfo, subjectRead } from './fixtures.js';
+import { describeModel } from './modelHarness.js';
+
+const base: SubjectTokenPassthroughInput = { providerId: 'p', header: 'authorization' };
+
+describeModel({
+  name: 'subjectTokenPassthrough',
+  machine: subjectTokenPassthroughMachine,
+  variants: { bearer: base, apiKey: { ...base, header: 'x-api-key', assumedLifetimeSec: 120 } },
+  invokeIds: { readSubjectToken: 'subjectToken' },
+  payloads: {
+    'xstate.done.actor.subjectToken': [
+      { output: subjectRead() },
+      { output: subjectRead({ expiresAt: 31_000 }) },
+      { output: subjectRead({ expiresAt: 1_000 }) },
+      { output: subjectRead({ expiresAt: undefined, token: 'opaque' }) },
+    ],
+    'xstate.error.actor.subjectToken': [{ error: errorInfo('subject_token') }],
+  },
+  check: (snap) => {
+    if (snap.status !== 'done' || snap.output.status !== 'succeeded') return;
+    const t = snap.output.token;
+    expect(t.tokenType).toBe(snap.context.header === 'x-api-key' ? API_KEY_TOKEN_TYPE : 'Bearer');
+    expect(t.refreshBy).toBeLessThan(t.expiresAt);
+    expect(t.refreshBy).toBeGreaterThanOrEqual(t.issuedAt);
+    if (t.accessToken === 'opaque') {
+      expect(t.expiryAssumed).toBe(true);
+      expect(t.expiresAt).toBe(t.issuedAt + (snap.context.assumedLifetimeSec ?? 300) * 1000);
+    } else {
+      // The subject's own exp, and never one already past.
+      expect([601_000, 31_000]).toContain(t.expiresAt);
+      expect(t.expiryAssumed).toBeUndefined();
+    }
+  },
+});
