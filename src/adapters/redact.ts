@@ -204,13 +204,34 @@ function looksRandom(text: string): boolean {
 }
 
 /**
- * Hide secrets inside free text: JWTs, `Bearer`/`Basic`/`DPoP` credentials, JSON members and form or
+ * Replace every occurrence of the given secret values, also in their URL-encoded, form-encoded and
+ * JSON-escaped spellings (an IdP echoing a request parameter back). Values shorter than 4 characters
+ * are ignored: replacing them would shred ordinary text and they are not guessable secrets anyway.
+ */
+export function scrubKnownSecrets(text: string, knownSecrets: readonly string[]): string {
+  let out = text;
+  for (const secret of knownSecrets) {
+    if (typeof secret !== 'string' || secret.length < 4) continue;
+    const spellings = new Set([
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ v: secret }).toString().slice(2),
+      JSON.stringify(secret).slice(1, -1),
+    ]);
+    for (const spelling of [...spellings].sort((a, b) => b.length - a.length)) out = out.split(spelling).join(REDACTED);
+  }
+  return out;
+}
+
+/**
+ * Hide secrets inside free text: the values in `knownSecrets` (the request's own secrets, in any
+ * spelling), then by shape: JWTs, `Bearer`/`Basic`/`DPoP` credentials, JSON members and form or
  * `name: value` fields named like secrets, HTML inputs carrying them, and long opaque high-entropy
  * strings (32+ characters of `[A-Za-z0-9_-]` mixing cases or digits). Idempotent.
  */
-export function scrubSecrets(text: string): string {
+export function scrubSecrets(text: string, knownSecrets: readonly string[] = []): string {
   if (!text) return text;
-  return text
+  return scrubKnownSecrets(text, knownSecrets)
     .replace(JWT_SHAPE, REDACTED)
     .replace(AUTH_SCHEME_VALUE, (match, scheme: string, space: string, value: string) =>
       value === '[redacted]' || /^[a-z]+$/.test(value) ? match : `${scheme}${space}${REDACTED}`,

@@ -4,6 +4,7 @@ import { sendOnce } from './client.js';
 import { clientAuthParts } from './clientAuth.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { errorFromReply, GRANT_TYPES } from './oauthErrors.js';
+import { requestSecrets } from './requestSecrets.js';
 import { sendWithRetry } from './retry.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import { positiveSeconds } from './tokenEndpoint.js';
@@ -23,6 +24,7 @@ export type DeviceAuthorizationRequest = HttpOptions & {
  */
 export async function requestDeviceAuthorization(request: DeviceAuthorizationRequest, env: HttpEnv): Promise<DeviceAuthorization> {
   const url = requireEndpointUrl(request.endpoint, 'deviceAuthorizationEndpoint', request.providerId).href;
+  const knownSecrets = requestSecrets(request.clientAuth, request.params);
   const reply = await sendWithRetry(
     async (signal) => {
       const auth = await clientAuthParts(request.clientAuth, { providerId: request.providerId, endpoint: url, now: env.now });
@@ -40,6 +42,7 @@ export async function requestDeviceAuthorization(request: DeviceAuthorizationReq
       what: 'device authorization endpoint',
       url,
       oneShot: false,
+      knownSecrets,
       timeoutMs: request.timeoutMs ?? env.timeoutMs,
       ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
@@ -50,6 +53,7 @@ export async function requestDeviceAuthorization(request: DeviceAuthorizationReq
     url,
     clientAuthMethod: request.clientAuth.method,
     now: env.now(),
+    knownSecrets,
   });
 }
 
@@ -64,7 +68,7 @@ export function processDeviceAuthorizationResponse(
   status: number,
   headers: Headers,
   bodyText: string,
-  options: { url?: string; clientAuthMethod?: ClientAuth['method']; now?: number } = {},
+  options: { url?: string; clientAuthMethod?: ClientAuth['method']; now?: number; knownSecrets?: readonly string[] } = {},
 ): DeviceAuthorization {
   const url = options.url ?? 'device authorization endpoint';
   const reply = { status, headers, bodyText, redirected: status >= 300 && status < 400 };
@@ -74,6 +78,7 @@ export function processDeviceAuthorizationResponse(
     url,
     grantType: GRANT_TYPES.deviceCode,
     ...(options.clientAuthMethod ? { clientAuthMethod: options.clientAuthMethod } : {}),
+    ...(options.knownSecrets ? { knownSecrets: options.knownSecrets } : {}),
   };
   if (status < 200 || status >= 300) throw errorFromReply(reply, context, options.now ?? 0);
   const body = bodyMembers(parseResponseBody(headers, bodyText));
@@ -82,7 +87,7 @@ export function processDeviceAuthorizationResponse(
       code: 'protocol',
       providerId,
       status,
-      message: `device authorization endpoint ${redactUrl(url)} answered with a body that is not a JSON object (${mediaType(headers)}: ${bodyPreview(headers, bodyText)})`,
+      message: `device authorization endpoint ${redactUrl(url)} answered with a body that is not a JSON object (${mediaType(headers)}: ${bodyPreview(headers, bodyText, 120, options.knownSecrets)})`,
       fix: 'check deviceAuthorizationEndpoint',
     });
   }

@@ -3,6 +3,7 @@ import { redactUrl } from '../redact.js';
 import { sendOnce } from './client.js';
 import { requireEndpointUrl, resolveHttpEnv, type HttpEnv } from './env.js';
 import { errorFromReply } from './oauthErrors.js';
+import { requestSecrets } from './requestSecrets.js';
 import { isRetryableStatus, parseRetryAfter, sendWithRetry, type FinalReply } from './retry.js';
 import { bodyPreview, mediaType } from './responseBody.js';
 import type { GetJsonOptions, HttpDeps } from './types.js';
@@ -17,6 +18,7 @@ export async function getWithRetry(url: string, options: GetJsonOptions, env: Ht
       what,
       url,
       oneShot: false,
+      knownSecrets: requestSecrets(undefined, {}, options.headers),
       timeoutMs: options.timeoutMs ?? env.timeoutMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -39,8 +41,9 @@ export async function getJson(url: string, options: GetJsonOptions, deps?: HttpD
   const target = requireEndpointUrl(url, 'url', options.providerId).href;
   const reply = await getWithRetry(target, options, env);
   const where = `${what} ${redactUrl(target)}`;
-  if (reply.redirected) throw errorFromReply(reply, { providerId: options.providerId, what, url: target }, env.now());
-  const preview = () => `${mediaType(reply.headers)}: ${bodyPreview(reply.headers, reply.bodyText)}`;
+  const knownSecrets = requestSecrets(undefined, {}, options.headers);
+  if (reply.redirected) throw errorFromReply(reply, { providerId: options.providerId, what, url: target, knownSecrets }, env.now());
+  const preview = () => `${mediaType(reply.headers)}: ${bodyPreview(reply.headers, reply.bodyText, 120, knownSecrets)}`;
   if (reply.status < 200 || reply.status >= 300) {
     const retryAfterMs = parseRetryAfter(reply.headers.get('retry-after'), env.now());
     const retryable = isRetryableStatus(reply.status);

@@ -118,6 +118,8 @@ export interface ErrorContext {
   url: string;
   grantType?: string;
   clientAuthMethod?: string;
+  /** The request's own secret values, scrubbed from anything the server echoes. */
+  knownSecrets?: readonly string[];
 }
 
 /**
@@ -144,9 +146,10 @@ export function errorFromReply(reply: HttpReply, context: ErrorContext, now: num
   }
   const parsed = parseResponseBody(reply.headers, reply.bodyText);
   const members = bodyMembers(parsed);
-  const oauthError = members ? safeOAuthError(members.error) : undefined;
+  const known = context.knownSecrets ?? [];
+  const oauthError = members ? safeOAuthError(members.error, known) : undefined;
   if (oauthError) {
-    const description = safeDescription(members?.error_description);
+    const description = safeDescription(members?.error_description, 200, known);
     const intervalSec = Number(members?.interval);
     const serverRetry = oauthError === 'slow_down' && Number.isFinite(intervalSec) && intervalSec > 0 ? intervalSec * 1000 : retryAfterMs;
     return new TokenError({
@@ -159,7 +162,7 @@ export function errorFromReply(reply: HttpReply, context: ErrorContext, now: num
       fix: fixFor(oauthError, context.grantType, context.clientAuthMethod),
     });
   }
-  const preview = `${mediaType(reply.headers)}: ${bodyPreview(reply.headers, reply.bodyText)}`;
+  const preview = `${mediaType(reply.headers)}: ${bodyPreview(reply.headers, reply.bodyText, 120, known)}`;
   if (isRetryableStatus(status)) {
     return new TokenError({
       code: 'transient',

@@ -50,7 +50,7 @@ export function bodyMembers(body: ParsedBody): Record<string, unknown> | undefin
  * A short, single-line, secret-free description of a body for error messages: the `<title>` (or visible
  * text) of an HTML page rather than its markup, whitespace collapsed, scrubbed, cut to `max` characters.
  */
-export function bodyPreview(headers: Headers, bodyText: string, max = 120): string {
+export function bodyPreview(headers: Headers, bodyText: string, max = 120, knownSecrets: readonly string[] = []): string {
   const parsed = parseResponseBody(headers, bodyText);
   let text: string;
   if (parsed.kind === 'empty') return 'empty body';
@@ -64,7 +64,7 @@ export function bodyPreview(headers: Headers, bodyText: string, max = 120): stri
   } else {
     text = bodyText;
   }
-  const oneLine = scrubSecrets(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim());
+  const oneLine = scrubSecrets(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim(), knownSecrets);
   const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
   // Cutting may split a secret so the remainder no longer matches a shape: scrub the cut text again.
   return scrubSecrets(cut);
@@ -89,16 +89,16 @@ export function mediaType(headers: Headers): string {
  * An OAuth `error` value fit to show: RFC 6749 §5.2 limits it to printable ASCII without `"` and `\`.
  * Anything else (or anything long) is not an error code and is dropped.
  */
-export function safeOAuthError(value: unknown): string | undefined {
+export function safeOAuthError(value: unknown, knownSecrets: readonly string[] = []): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 64) return undefined;
   if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) return undefined;
-  const scrubbed = scrubSecrets(value);
+  const scrubbed = scrubSecrets(value, knownSecrets);
   return scrubbed === value ? value : undefined;
 }
 
 /** `error_description` fit to show: scrubbed, one line, at most `max` characters. */
-export function safeDescription(value: unknown, max = 200): string | undefined {
+export function safeDescription(value: unknown, max = 200, knownSecrets: readonly string[] = []): string | undefined {
   if (typeof value !== 'string' || !value.trim()) return undefined;
-  const oneLine = scrubSecrets(value.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim());
+  const oneLine = scrubSecrets(value.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim(), knownSecrets);
   return scrubSecrets(oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine);
 }

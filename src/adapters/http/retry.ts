@@ -42,6 +42,8 @@ export interface RetryContext {
   /** Overall deadline, epoch ms; default now + 30 s. */
   deadline?: number;
   signal?: AbortSignal;
+  /** The request's own secret values, scrubbed from any body preview. */
+  knownSecrets?: readonly string[];
 }
 
 /** The reply that ends the loop, with the start time of the attempt that produced it. */
@@ -172,6 +174,8 @@ async function attemptOnce(
   try {
     return { reply: await send(signal, attempt) };
   } catch (error) {
+    // Our own errors (a bad private key, say) are not network failures: they end the loop as they are.
+    if (error instanceof TokenError) throw error;
     return { failure: classifyNetworkError(error, { timedOut, callerAborted: callerSignal?.aborted === true }) };
   } finally {
     clearTimeout(timer);
@@ -242,7 +246,7 @@ function uncertainFromStatus(context: RetryContext, endpoint: string, reply: Htt
     code: 'uncertain',
     providerId: context.providerId,
     status: reply.status,
-    message: `${context.what} ${endpoint} answered HTTP ${reply.status} (${bodyPreview(reply.headers, reply.bodyText)}) after the request was sent; the refresh token may already be spent`,
+    message: `${context.what} ${endpoint} answered HTTP ${reply.status} (${bodyPreview(reply.headers, reply.bodyText, 120, context.knownSecrets)}) after the request was sent; the refresh token may already be spent`,
     fix: 'the engine re-reads the store before anything else; if no newer token is there a new sign-in may be needed',
   });
 }

@@ -3,6 +3,7 @@ import { sendOnce } from './client.js';
 import { clientAuthParts } from './clientAuth.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { errorFromReply } from './oauthErrors.js';
+import { requestSecrets } from './requestSecrets.js';
 import { sendWithRetry } from './retry.js';
 import type { ClientAuth, HttpOptions } from './types.js';
 
@@ -20,6 +21,7 @@ export type RevocationRequest = HttpOptions & {
  */
 export async function revokeToken(request: RevocationRequest, env: HttpEnv): Promise<void> {
   const url = requireEndpointUrl(request.endpoint, 'revocationEndpoint', request.providerId).href;
+  const knownSecrets = [request.token, ...requestSecrets(request.clientAuth)];
   const reply = await sendWithRetry(
     async (signal) => {
       const auth = await clientAuthParts(request.clientAuth, { providerId: request.providerId, endpoint: url, now: env.now });
@@ -37,6 +39,7 @@ export async function revokeToken(request: RevocationRequest, env: HttpEnv): Pro
       what: 'revocation endpoint',
       url,
       oneShot: false,
+      knownSecrets,
       timeoutMs: request.timeoutMs ?? env.timeoutMs,
       ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
@@ -47,5 +50,5 @@ export async function revokeToken(request: RevocationRequest, env: HttpEnv): Pro
     env.logger.debug('token_revoked', { providerId: request.providerId, endpoint: redactUrl(url), tokenTypeHint: request.tokenTypeHint });
     return;
   }
-  throw errorFromReply(reply, { providerId: request.providerId, what: 'revocation endpoint', url, clientAuthMethod: request.clientAuth.method }, env.now());
+  throw errorFromReply(reply, { providerId: request.providerId, what: 'revocation endpoint', url, clientAuthMethod: request.clientAuth.method, knownSecrets }, env.now());
 }

@@ -5,6 +5,7 @@ import { sendOnce, type HttpReply } from './client.js';
 import { clientAuthParts } from './clientAuth.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { errorFromReply, GRANT_TYPES, grantLabel } from './oauthErrors.js';
+import { requestSecrets } from './requestSecrets.js';
 import { sendWithRetry } from './retry.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import type { ClientAuth, TokenRequest } from './types.js';
@@ -19,6 +20,8 @@ export interface ProcessTokenOptions {
   /** For messages: the endpoint the reply came from. */
   url?: string;
   clientAuthMethod?: ClientAuth['method'];
+  /** The request's own secret values, scrubbed from anything the server echoes. */
+  knownSecrets?: readonly string[];
 }
 
 /**
@@ -33,6 +36,7 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
   const url = requireEndpointUrl(request.tokenEndpoint, 'tokenEndpoint', request.providerId).href;
   const oneShot = request.oneShot ?? request.grantType === GRANT_TYPES.refreshToken;
   const grant = grantLabel(request.grantType);
+  const knownSecrets = requestSecrets(request.clientAuth, request.params);
   env.logger.debug('token_request_started', {
     providerId: request.providerId,
     grant,
@@ -53,6 +57,7 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
         what: 'token endpoint',
         url,
         oneShot,
+        knownSecrets,
         timeoutMs: request.timeoutMs ?? env.timeoutMs,
         ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
@@ -69,6 +74,7 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
       grantType: request.grantType,
       url,
       clientAuthMethod: request.clientAuth.method,
+      knownSecrets,
       ...(request.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: request.assumedLifetimeSec } : {}),
     });
     env.logger.info('token_request_succeeded', {
@@ -157,6 +163,7 @@ export function processTokenResponse(
     url,
     ...(options.grantType !== undefined ? { grantType: options.grantType } : {}),
     ...(options.clientAuthMethod ? { clientAuthMethod: options.clientAuthMethod } : {}),
+    ...(options.knownSecrets ? { knownSecrets: options.knownSecrets } : {}),
   };
   if (status < 200 || status >= 300) throw errorFromReply(reply, context, requestStart);
 
@@ -167,7 +174,7 @@ export function processTokenResponse(
       code: 'protocol',
       providerId,
       status,
-      message: `token endpoint ${redactUrl(url)} answered HTTP ${status} with a body that is not a JSON object (${mediaType(headers)}: ${bodyPreview(headers, bodyText)})`,
+      message: `token endpoint ${redactUrl(url)} answered HTTP ${status} with a body that is not a JSON object (${mediaType(headers)}: ${bodyPreview(headers, bodyText, 120, options.knownSecrets)})`,
       fix: 'check that tokenEndpoint points at the IdP and not at a login page or a proxy',
     });
   }
