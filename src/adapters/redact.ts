@@ -179,7 +179,8 @@ const SECRET_TEXT_NAMES = [
 const NAMES_ALTERNATION = [...SECRET_TEXT_NAMES].sort((a, b) => b.length - a.length).join('|');
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
-const AUTH_SCHEME_VALUE = /\b(Bearer|Basic|DPoP)(\s+)([A-Za-z0-9\-._~+/]+=*)/gi;
+// The lookahead leaves auth-params alone (`Basic realm="idp"` is a challenge, not a credential).
+const AUTH_SCHEME_VALUE = /\b(Bearer|Basic|DPoP)(\s+)([A-Za-z0-9\-._~+/]+=*)(?!=*["'A-Za-z0-9])/gi;
 const JSON_MEMBER = new RegExp(`("(?:${NAMES_ALTERNATION})"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"`, 'gi');
 // The same member inside a JSON string that was itself JSON-encoded (`{\"access_token\":\"…\"}`).
 const ESCAPED_JSON_MEMBER = new RegExp(`(\\\\"(?:${NAMES_ALTERNATION})\\\\"\\s*:\\s*)\\\\"(.*?)\\\\"`, 'gi');
