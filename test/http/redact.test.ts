@@ -140,7 +140,7 @@ describe('redactFields', () => {
     const out = redactFields(
       { error, plain: new Error(`boom Bearer ${GITHUB_TOKEN}`), url: new URL('https://u:p@idp.example/cb?code=x#f'), headers: new Headers({ authorization: 'Basic abc', 'x-request-id': '1' }) },
       { scrubStrings: true },
-    ) as Record<string, Record<string, unknown> | string>;
+    ) as unknown as Record<string, Record<string, unknown> | string>;
     expect(out.error).toMatchObject({ name: 'TokenError', code: 'invalid_grant', providerId: 'corp' });
     expect((out.plain as Record<string, unknown>).message).toBe('boom Bearer [redacted]');
     expect(out.url).toBe('https://idp.example/cb');
