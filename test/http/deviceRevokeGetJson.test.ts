@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenEndpointAdapter, devicePollRequest, getJson } from '../../src/adapters/http/index.js';
 import type { ClientAuth } from '../../src/adapters/http/types.js';
 import { capturingLogger, expectNoSecrets, recordingSleep, rejection, SECRETS } from './support/harness.js';
+import { expectNoSecretsCollected } from './support/harness.js';
 import { json, redirect, startScriptedServer, text, type ScriptedServer } from './support/scriptedServer.js';
 
 let server: ScriptedServer;
@@ -13,6 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
+  expectNoSecretsCollected();
 });
 
 const clientAuth: ClientAuth = { method: 'client_secret_post', clientId: 'cli', clientSecret: SECRETS.clientSecret };

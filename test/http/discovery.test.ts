@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenEndpointAdapter, discoveryUrls, resolveMetadata } from '../../src/adapters/http/index.js';
 import { rejection } from './support/harness.js';
+import { expectNoSecretsCollected } from './support/harness.js';
 import { json, redirect, startScriptedServer, text, type ScriptedServer } from './support/scriptedServer.js';
 
 let server: ScriptedServer;
@@ -14,6 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
+  expectNoSecretsCollected();
 });
 
 function metadataFor(issuer: string, extra: Record<string, unknown> = {}) {

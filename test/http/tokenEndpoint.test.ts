@@ -5,6 +5,7 @@ import { createTokenEndpointAdapter } from '../../src/adapters/http/index.js';
 import { processTokenResponse } from '../../src/adapters/http/tokenEndpoint.js';
 import type { ClientAuth, TokenRequest } from '../../src/adapters/http/types.js';
 import { capturingLogger, expectNoSecrets, recordingSleep, rejection, SECRETS } from './support/harness.js';
+import { expectNoSecretsCollected } from './support/harness.js';
 import { hang, json, redirect, refusedPort, reset, startScriptedServer, text, type ScriptedServer } from './support/scriptedServer.js';
 
 const T0 = 1_700_000_000_000;
@@ -18,6 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
+  expectNoSecretsCollected();
 });
 
 const secretBasic: ClientAuth = { method: 'client_secret_basic', clientId: 'app', clientSecret: SECRETS.clientSecret };
@@ -438,6 +440,16 @@ describe('timeouts and the one-shot refresh', () => {
     expect(server.seen(p)).toHaveLength(1);
     expect(sleeps).toEqual([]);
     expectNoSecrets([error.message, records]);
+  });
+
+  it('does not re-send a refresh answered 429, but reports it transient (the server did not act on it)', async () => {
+    const p = nextPath();
+    server.script(p, text(429, 'rate limited', 'text/plain', { 'retry-after': '2' }), okToken());
+    const { adapter, sleeps } = setup();
+    const error = await rejection(adapter.requestToken(request(p, { grantType: 'refresh_token', params: { refresh_token: SECRETS.refreshToken } })));
+    expect(error).toMatchObject({ code: 'transient', status: 429, retryAfterMs: 2_000 });
+    expect(server.seen(p)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
   });
 
   it('retries a reset for a non-one-shot grant', async () => {

@@ -19,8 +19,12 @@ export interface LogRecord {
   fields: Record<string, unknown>;
 }
 
+/** Every log record and every rejection seen by any test in this worker, for a final sweep for secrets. */
+export const collected: { records: LogRecord[][]; errors: unknown[] } = { records: [], errors: [] };
+
 export function capturingLogger(): { logger: Logger; records: LogRecord[] } {
   const records: LogRecord[] = [];
+  collected.records.push(records);
   const at = (level: string) => (event: string, fields?: Record<string, unknown>) => {
     records.push({ level, event, fields: fields ?? {} });
   };
@@ -51,7 +55,14 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & Reco
   try {
     await promise;
   } catch (error) {
+    collected.errors.push(error instanceof Error ? { message: error.message, json: (error as { toJSON?: () => unknown }).toJSON?.() } : error);
     return error as Error & Record<string, unknown>;
   }
   throw new Error('expected a rejection, got a value');
+}
+
+/** The final sweep: no secret in any error or log record of the whole file. */
+export function expectNoSecretsCollected(): void {
+  expect(collected.errors.length + collected.records.length).toBeGreaterThan(0);
+  expectNoSecrets([...collected.errors, ...collected.records]);
 }
