@@ -6,7 +6,7 @@
  * See lab/README.md.
  * @module
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import * as jose from 'jose';
 import { approveDeviceAt, DEVICE_MARKER, followAuthorization, LAB_COOKIE } from './browser-walk.mjs';
@@ -32,6 +32,8 @@ import { trustedIssuer } from './trusted-issuer.mjs';
  *   for jwt-bearer assertions and token-exchange subject/actor tokens
  * @property {Array<Record<string, unknown>>} [clients] extra oidc-provider client metadata
  * @property {string} [defaultAccount] account logged in without a hint (default 'alice')
+ * @property {boolean} [requireDevicePkce] default false: /device/auth without `code_challenge` is invalid_request
+ *   (a `code_challenge` that is sent is always enforced at the token endpoint, like Keycloak)
  * @property {boolean} [strictClientAuthMethod] default true: a secret sent with Basic to a client_secret_post client
  *   (or in the body to a client_secret_basic one) is 401 invalid_client at /token, like Okta/Entra
  *   (oidc-provider 9 itself accepts either)
@@ -288,6 +290,8 @@ async function createIdp(options, quiet) {
   });
 
   const faults = new FaultQueue();
+  /** @type {Map<string, string>} device_code → S256 code_challenge */
+  const deviceChallenges = new Map();
   /** @type {Set<() => void>} */
   const hung = new Set();
   let stopped = false;
@@ -306,6 +310,7 @@ async function createIdp(options, quiet) {
     untilStopped,
     ...(options.strictClientAuthMethod ?? true ? { registeredSecretMethod } : {}),
   }));
+  provider.use(devicePkce);
   provider.use(autoApproveInteraction);
 
   const ci = options.ciIssuer ? trustedIssuer(options.ciIssuer) : undefined;
@@ -369,6 +374,42 @@ async function createIdp(options, quiet) {
     } else if (ctx.path === '/auth') {
       counters.authorization += 1;
     }
+  }
+
+  /**
+   * PKCE on the device flow, as Keycloak does it: oidc-provider accepts `code_challenge` at /device/auth but
+   * never checks a verifier, so the lab binds the challenge to the device_code and checks `code_verifier`
+   * on every poll of that device_code (RFC 7636 §4.6).
+   * @param {any} ctx @param {() => Promise<unknown>} next
+   */
+  async function devicePkce(ctx, next) {
+    if (ctx.method !== 'POST' || (ctx.path !== '/device/auth' && ctx.path !== '/token')) return next();
+    const params = new URLSearchParams(typeof ctx.req.body === 'string' ? ctx.req.body : '');
+    /** @param {string} error @param {string} description */
+    const refuse = (error, description) => {
+      ctx.status = 400;
+      ctx.body = { error, error_description: description };
+    };
+    if (ctx.path === '/device/auth') {
+      const challenge = params.get('code_challenge');
+      if (challenge && params.get('code_challenge_method') !== 'S256') {
+        return refuse('invalid_request', 'code_challenge_method must be S256');
+      }
+      if (!challenge && options.requireDevicePkce) return refuse('invalid_request', 'PKCE code_challenge is required');
+      await next();
+      if (challenge && ctx.status === 200 && typeof ctx.body?.device_code === 'string') {
+        deviceChallenges.set(ctx.body.device_code, challenge);
+      }
+      return undefined;
+    }
+    if (params.get('grant_type') === GRANT_TYPE.deviceCode) {
+      const challenge = deviceChallenges.get(params.get('device_code') ?? '');
+      const verifier = params.get('code_verifier');
+      if (challenge && (!verifier || createHash('sha256').update(verifier).digest('base64url') !== challenge)) {
+        return refuse('invalid_grant', 'PKCE verification failed');
+      }
+    }
+    return next();
   }
 
   /**

@@ -272,6 +272,34 @@ describe('lab IdP: machine flows', () => {
   });
 });
 
+describe('lab IdP: device flow with PKCE (Keycloak-like)', () => {
+  it('a code_challenge sent at /device/auth is enforced on the poll; requireDevicePkce refuses requests without one', async () => {
+    const { verifier, challenge } = pkcePair();
+    const res = await fetch(idp.deviceAuthorizationEndpoint, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'lab-native', scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' }),
+    });
+    const device = (await res.json()) as Record<string, string>;
+    await idp.approveDevice(device.user_code ?? '');
+    const poll = (extra: Record<string, string>) =>
+      postToken(idp, { grant_type: DEVICE_GRANT, device_code: device.device_code ?? '', client_id: 'lab-native', ...extra });
+    expect((await poll({})).json?.error).toBe('invalid_grant');
+    expect((await poll({ code_verifier: pkcePair().verifier })).json?.error).toBe('invalid_grant');
+    expect((await poll({ code_verifier: verifier })).status).toBe(200);
+
+    const strict = await startIdp({ requireDevicePkce: true });
+    try {
+      const refused = await fetch(strict.deviceAuthorizationEndpoint, {
+        method: 'POST', body: new URLSearchParams({ client_id: 'lab-native', scope: 'openid' }),
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as Record<string, string>).error).toBe('invalid_request');
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
 describe('lab IdP: options', () => {
   it('deviceInterval adds interval; alwaysIssueRefreshToken:false keeps oidc-provider’s offline_access rule', async () => {
     const strict = await startIdp({ deviceInterval: 1, alwaysIssueRefreshToken: false });
