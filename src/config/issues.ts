@@ -1,4 +1,5 @@
 import type * as v from 'valibot';
+import { scrubSecrets } from '../adapters/redact.js';
 
 /**
  * A problem found in the configuration. Messages are stable and start with the provider id (or, when
@@ -45,7 +46,8 @@ export function describeReceived(value: unknown): string | undefined {
   if (value === null) return 'null';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') {
-    if (LOOKS_SECRET.test(value)) return undefined;
+    // Anything shaped like a credential (JWT, Bearer value, long opaque string) is not shown.
+    if (LOOKS_SECRET.test(value) || scrubSecrets(value) !== value) return undefined;
     const shown = value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value;
     return JSON.stringify(shown);
   }

@@ -8,9 +8,11 @@ import {
   intInRange,
   nonEmptyString,
   oneOf,
+  plainRecord,
   positiveNumber,
   RULE,
   secretString,
+  stringOrList,
 } from './rules.js';
 import { tokenSourceSchema, type TokenSourceConfig } from './tokenSource.js';
 
@@ -33,17 +35,15 @@ const SCOPES_RULE = 'must be a non-empty list of scopes: an array of strings or 
 
 /** Scopes as the reference accepts them: an array, or a string split on /[\s,]+/. Deduplicated. */
 const scopesSchema = v.pipe(
-  v.union([v.string(SCOPES_RULE), v.array(v.string('must be a string'), SCOPES_RULE)], SCOPES_RULE),
-  v.transform((input) => [
-    ...new Set((Array.isArray(input) ? input : [input]).flatMap((scope) => scope.split(/[\s,]+/)).filter(Boolean)),
-  ]),
+  stringOrList(SCOPES_RULE),
+  v.transform((scopes) => [...new Set(scopes.flatMap((scope) => scope.split(/[\s,]+/)).filter(Boolean))]),
 );
 
 const RESOURCE_RULE = 'must be an absolute URI without a fragment, or an array of them (RFC 8707)';
 const isResourceUri = (value: string) => URL.canParse(value) && !value.includes('#');
 const resourceSchema = v.pipe(
-  v.union([v.string(RESOURCE_RULE), v.array(v.string('must be a string'), RESOURCE_RULE)], RESOURCE_RULE),
-  v.transform((input) => (Array.isArray(input) ? input : [input]).map((uri) => uri.trim())),
+  stringOrList(RESOURCE_RULE),
+  v.transform((uris) => uris.map((uri) => uri.trim())),
   v.check((uris) => uris.length > 0 && uris.every(isResourceUri), RESOURCE_RULE),
 );
 
@@ -61,7 +61,7 @@ export type PrivateKeyConfig =
   | { kind: 'file'; path: string; alg?: string; kid?: string };
 
 const privateKeySchema = v.pipe(
-  v.record(v.string(), v.unknown(), PRIVATE_KEY_RULE),
+  plainRecord(v.unknown(), PRIVATE_KEY_RULE),
   v.check((key) => {
     if ('file' in key) return typeof key.file === 'string' && key.file.trim() !== '';
     // Symmetric keys (`oct`) and public-only JWKs cannot sign a client assertion for private_key_jwt.
@@ -101,12 +101,14 @@ const passthroughObject = v.object(
   PASSTHROUGH_RULE,
 );
 const passthroughSchema = v.pipe(
-  v.union([v.boolean(PASSTHROUGH_RULE), passthroughObject], PASSTHROUGH_RULE),
+  v.unknown(),
+  // `true` is the short form of `{}`; `false` turns it off.
+  v.transform((input) => (input === true ? {} : input === false ? null : input)),
+  v.nullable(passthroughObject),
   v.transform((input): PassthroughConfig | undefined => {
-    if (input === false) return undefined;
-    const header = input === true ? 'authorization' : input.header;
-    const prefix = (input === true ? undefined : input.prefix) ?? (header === 'authorization' ? 'Bearer ' : '');
-    return { header, prefix };
+    if (input === null) return undefined;
+    const prefix = input.prefix ?? (input.header === 'authorization' ? 'Bearer ' : '');
+    return { header: input.header, prefix };
   }),
 );
 
@@ -119,7 +121,7 @@ const refreshWindowSchema = v.object(
 
 /** Reference behaviour: non-string or empty overrides are dropped (warned about in parse.ts). */
 const nameOverridesSchema = v.pipe(
-  v.record(v.string(), v.unknown(), 'must be an object mapping model ids to display names'),
+  plainRecord(v.unknown(), 'must be an object mapping model ids to display names'),
   v.transform((input) =>
     Object.fromEntries(
       Object.entries(input).flatMap(([id, name]) =>

@@ -20,7 +20,7 @@ export const oneOfRule = (options: readonly string[]) => `must be one of ${optio
 
 /** A string, trimmed, not empty. */
 export const nonEmptyString = (rule: string = RULE.nonEmptyString) =>
-  v.pipe(v.string(rule), v.trim(), v.nonEmpty(rule));
+  v.pipe(v.string(rule), v.check((value) => value.trim() !== '', rule), v.trim());
 
 /**
  * A secret string: kept byte for byte (a secret may legitimately end in a space), but not blank.
@@ -76,7 +76,19 @@ export const booleanLike = () =>
 export const oneOf = <const T extends readonly [string, ...string[]]>(options: T) =>
   v.picklist(options, oneOfRule(options));
 
-export const stringMap = () => v.record(v.string(), v.string(RULE.stringMap), RULE.stringMap);
+const isPlainObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** valibot's `record` takes arrays too; config objects must be plain objects. */
+export const plainRecord = <const S extends v.GenericSchema>(valueSchema: S, rule: string) =>
+  v.pipe(v.unknown(), v.check(isPlainObject, rule), v.record(v.string(), valueSchema, rule));
+
+/** A string, or a list of strings: always a list afterwards (the reference's scopes rule, also for resources). */
+export const stringOrList = (rule: string) =>
+  v.pipe(
+    v.unknown(),
+    v.transform((input) => (typeof input === 'string' ? [input] : input)),
+    v.array(v.string('must be a string'), rule),
+  );
 
 /** HTTP header field names (RFC 9110 §5.1 token). */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { documented, HEADER_NAME, httpUrl, intInRange, nonEmptyString, oneOfRule, RULE } from './rules.js';
+import { documented, HEADER_NAME, httpUrl, intInRange, nonEmptyString, oneOfRule, plainRecord, RULE } from './rules.js';
 
 /**
  * Where a subject (or actor) token comes from. The four types of the reference keep their names and
@@ -37,7 +37,7 @@ const jsonFieldName = () => nonEmptyString('must be a non-empty string naming a 
 const headerMap = () => {
   const rule = 'must be an object of header names to string values';
   return v.pipe(
-    v.record(v.string(), v.string(rule), rule),
+    plainRecord(v.string(rule), rule),
     v.check((headers) => Object.keys(headers).every((name) => HEADER_NAME.test(name)), rule),
   );
 };
