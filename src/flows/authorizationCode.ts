@@ -43,7 +43,7 @@ export function authorizationCodeLogic(config: FlowConfig, deps: FlowDeps) {
         const until = now() + params.timeoutSec * 1000;
         config.notify({
           kind: 'info',
-          text: `${params.browserOpened ? 'A browser was opened for the login' : 'Waiting for the login'} to ${config.providerId}; the answer is expected on ${params.redirectUri} until ${clockTime(until)}.`,
+          text: `Log in to ${config.providerId} in the browser; waiting for the answer on ${params.redirectUri} until ${clockTime(until)}.`,
           expiresAt: until,
         });
       },

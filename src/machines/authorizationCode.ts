@@ -226,7 +226,7 @@ export const authorizationCodeMachine = setup({
     /** The URL goes to the user (never to a log): the browser could not be opened or must not be. */
     showAuthorizationUrl: (_, _params: { url: string }) => {},
     /** Tells the user what we wait for and until when (the runner knows the clock). */
-    announceWaiting: (_, _params: { redirectUri: string; timeoutSec: number; browserOpened: boolean }) => {},
+    announceWaiting: (_, _params: { redirectUri: string; timeoutSec: number }) => {},
     reportStray: (_, _params: { reason: StrayReason }) => {},
   },
   delays: {
@@ -311,21 +311,22 @@ export const authorizationCodeMachine = setup({
       states: {
         startingLoopback: {
           on: {
+            // Announced at once: a fast IdP (or a scripted browser) may answer before the opener returns.
             'LOOPBACK.READY': [
               {
                 guard: 'shouldOpenBrowser',
                 target: 'openingBrowser',
-                actions: { type: 'storeRedirect', params: ({ event }) => ({ redirectUri: event.redirectUri }) },
+                actions: [
+                  { type: 'storeRedirect', params: ({ event }) => ({ redirectUri: event.redirectUri }) },
+                  { type: 'announceWaiting', params: ({ context }) => ({ redirectUri: context.redirectUri!, timeoutSec: context.loginTimeoutSec }) },
+                ],
               },
               {
                 target: 'waitingForCallback',
                 actions: [
                   { type: 'storeRedirect', params: ({ event }) => ({ redirectUri: event.redirectUri }) },
                   { type: 'showAuthorizationUrl', params: ({ context }) => ({ url: context.authorizationUrl! }) },
-                  {
-                    type: 'announceWaiting',
-                    params: ({ context }) => ({ redirectUri: context.redirectUri!, timeoutSec: context.loginTimeoutSec, browserOpened: false }),
-                  },
+                  { type: 'announceWaiting', params: ({ context }) => ({ redirectUri: context.redirectUri!, timeoutSec: context.loginTimeoutSec }) },
                 ],
               },
             ],
@@ -337,23 +338,11 @@ export const authorizationCodeMachine = setup({
             id: 'browser',
             src: 'openBrowser',
             input: ({ context }) => ({ url: context.authorizationUrl! }),
-            onDone: {
-              target: 'waitingForCallback',
-              actions: {
-                type: 'announceWaiting',
-                params: ({ context }) => ({ redirectUri: context.redirectUri!, timeoutSec: context.loginTimeoutSec, browserOpened: true }),
-              },
-            },
+            onDone: 'waitingForCallback',
             // No browser here (headless, no opener, opener failed): the user opens the URL by hand.
             onError: {
               target: 'waitingForCallback',
-              actions: [
-                { type: 'showAuthorizationUrl', params: ({ context }) => ({ url: context.authorizationUrl! }) },
-                {
-                  type: 'announceWaiting',
-                  params: ({ context }) => ({ redirectUri: context.redirectUri!, timeoutSec: context.loginTimeoutSec, browserOpened: false }),
-                },
-              ],
+              actions: { type: 'showAuthorizationUrl', params: ({ context }) => ({ url: context.authorizationUrl! }) },
             },
           },
         },
