@@ -222,7 +222,12 @@ function collectShapeB(
       const id = idCheck.output;
       const earlier = byId.get(id);
       if (earlier) {
-        out.add(issue('error', { subject: id, providerId: id, source }, `is defined twice; ${earlier.source} is used and ${source} is ignored`));
+        const context = { subject: id, providerId: id, source };
+        if (earlier.source.startsWith(`${entry.source}.`)) {
+          out.add(issue('error', context, `is defined twice; ${earlier.source} is used and ${source} is ignored`));
+        } else {
+          out.add(issue('warning', context, `is defined in both ${earlier.source} and ${source}; the plugin options win and ${source} is ignored`));
+        }
         return;
       }
       const existing = isRecord(providersNode[id]) ? (providersNode[id] as Record_) : undefined;
