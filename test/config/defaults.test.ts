@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { DEFAULT_KUBERNETES_TOKEN_PATH, JWT_TOKEN_TYPE, parseOpenCodeConfig } from '../../src/config/index.js';
 import { BASE, ISSUER, MINIMAL, parseBlock } from './helpers.js';
 
@@ -133,5 +133,22 @@ describe('defaults', () => {
   it('enabled: false leaves the provider unmanaged without validating the rest', () => {
     const result = parseBlock({ enabled: false, redirectPort: 'broken' });
     expect(result).toMatchObject({ providers: [], errors: [], disabled: ['corp'] });
+  });
+});
+
+describe('ProviderConfig type', () => {
+  it('narrows on passthrough: OAuth providers always have issuer and clientId', () => {
+    const [provider] = parseBlock(MINIMAL).providers;
+    if (!provider) throw new Error('expected a provider');
+    if (provider.passthrough === undefined) {
+      expectTypeOf(provider.issuer).toEqualTypeOf<string>();
+      expectTypeOf(provider.clientId).toEqualTypeOf<string>();
+      expect(provider.issuer).toBe(ISSUER);
+    } else {
+      expectTypeOf(provider.passthrough.header).toEqualTypeOf<string>();
+      expectTypeOf(provider.subjectTokenSource.type).toEqualTypeOf<'github_actions' | 'kubernetes_sa' | 'file' | 'env' | 'command' | 'url'>();
+    }
+    expectTypeOf(provider.scopes).toEqualTypeOf<string[]>();
+    expectTypeOf(provider.authFlow).toEqualTypeOf<'authorization_code' | 'device_code' | 'client_credentials' | 'jwt_bearer' | 'token_exchange'>();
   });
 });
