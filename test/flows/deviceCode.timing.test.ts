@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor, fromPromise } from 'xstate';
+import type { DeviceAuthorization } from '../../src/adapters/http/types.js';
+import { deviceCodeMachine, pollIntervalSec } from '../../src/machines/deviceCode.js';
+import type { TokenSet } from '../../src/machines/token.js';
+import { errorInfo, metadata, token } from './fixtures.js';
+
+type Answer = TokenSet | { fail: object };
+const pending = { fail: errorInfo('transient', { oauthError: 'authorization_pending' }) };
+const slowDown = (intervalSec?: number) => ({ fail: { ...errorInfo('transient', { oauthError: 'slow_down' }), ...(intervalSec ? { intervalSec } : {}) } });
+const network = { fail: errorInfo('transient', { notSent: true }) };
+
+/** Runs the real machine under fake timers; returns when each poll happened (ms since start) and the output. */
+async function runDevice(authorization: Partial<DeviceAuthorization>, answers: Answer[]) {
+  const polls: number[] = [];
+  const machine = deviceCodeMachine.provide({
+    actors: {
+      discoverEndpoints: fromPromise(async () => metadata),
+      generatePkce: fromPromise(async () => ({ verifier: 'v', challenge: 'c', method: 'S256' as const, state: 's' })),
+      requestDeviceAuthorization: fromPromise(async () => ({ deviceCode: 'd', userCode: 'U', verificationUri: 'https://x/device', expiresIn: 600, ...authorization })),
+      openBrowser: fromPromise<void, { url: string }>(async () => {}),
+      pollToken: fromPromise(async () => {
+        polls.push(Date.now());
+        const answer = answers.shift();
+        if (!answer) throw errorInfo('invalid_grant');
+        if ('fail' in answer) throw answer.fail;
+        return answer;
+      }),
+    },
+  });
+  const actor = createActor(machine, { input: { providerId: 'p', scopes: [], interactive: true, usePkce: true, openBrowser: false } }).start();
+  for (let i = 0; i < 200 && actor.getSnapshot().status === 'active'; i++) await vi.advanceTimersToNextTimerAsync();
+  expect(actor.getSnapshot().status).toBe('done');
+  return { polls, output: actor.getSnapshot().output! };
+}
+
+beforeEach(() => vi.useFakeTimers({ now: 0, toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
+afterEach(() => vi.useRealTimers());
+
+describe('device-code polling schedule (RFC 8628 §3.4–3.5)', () => {
+  it('interval missing or not a number: 5 s, and the first poll waits too', async () => {
+    expect(pollIntervalSec(undefined)).toBe(5);
+    expect(pollIntervalSec(Number.NaN)).toBe(5);
+    expect(pollIntervalSec(0)).toBe(5);
+    expect(pollIntervalSec(2.2)).toBe(3);
+    const { polls, output } = await runDevice({}, [pending, token({ refreshToken: 'r' })]);
+    expect(polls).toEqual([5000, 10000]);
+    expect(output.status).toBe('succeeded');
+  });
+
+  it('slow_down adds 5 s for every later poll, or takes the server interval when it is larger', async () => {
+    const { polls } = await runDevice({ interval: 2 }, [slowDown(), pending, slowDown(30), pending, token({ refreshToken: 'r' })]);
+    // 2 → 7 (+5) → 7 → 30 (server) → 30
+    expect(polls).toEqual([2000, 9000, 16000, 46000, 76000]);
+  });
+
+  it('network failures back off by 5 s each, capped at 60 s, never giving up, and reset on an answer', async () => {
+    const answers: Answer[] = [...Array(14).fill(network), pending, token({ refreshToken: 'r' })];
+    const { polls, output } = await runDevice({ interval: 5, expiresIn: 900 }, answers);
+    const waits = polls.map((t, i) => t - (polls[i - 1] ?? 0));
+    expect(waits).toEqual([5000, 10000, 15000, 20000, 25000, 30000, 35000, 40000, 45000, 50000, 55000, 60000, 60000, 60000, 60000, 5000]);
+    expect(output.status).toBe('succeeded');
+  });
+
+  it('stops at expires_in: no poll after it, expired_token', async () => {
+    const { polls, output } = await runDevice({ interval: 5, expiresIn: 12 }, [pending, pending, pending]);
+    expect(polls).toEqual([5000, 10000]);
+    expect(output).toMatchObject({ status: 'failed', error: { code: 'expired_token' } });
+  });
+});
