@@ -170,6 +170,15 @@ describe('jwt_bearer with a GitHub-Actions-like ID token', () => {
     expect(token.expiresAt).toBeLessThanOrEqual(readJwtExpiry(short)!);
   });
 
+  it('no expires_in from the IdP: the assumed lifetime is still capped at the subject exp', async () => {
+    idp.fault({ fault: 'drop_expires_in', grantType: 'jwt_bearer' });
+    const { config } = jwtBearer({ assumedLifetimeSec: 3600 });
+    const token = await runFlow(config, realDeps(ci.actionsEnv));
+    expect(token.expiryAssumed).toBe(true);
+    // The CI token lives 300 s; the assumed hour never survives the cap.
+    expect(token.expiresAt - token.issuedAt).toBeLessThanOrEqual(300_000);
+  });
+
   it('an already expired subject fails before any token request, naming the source', async () => {
     const { writeFile } = await import('node:fs/promises');
     const path = join(dir, 'expired.jwt');

@@ -40,17 +40,23 @@ describe('authorization_code + PKCE against the lab IdP', () => {
     await expect(fetch(redirectUri)).rejects.toThrow();
   });
 
-  it('without a browser it shows the URL (S256, state, no verifier), and the user finishing it completes the flow', async () => {
+  it('without a browser it shows the URL (S256, state, no verifier), ignores stray hits, and the user finishing it completes the flow', async () => {
     let shown: FlowNotice | undefined;
+    const logs: { event: string; fields?: Record<string, unknown> }[] = [];
+    const record = (event: string, fields?: Record<string, unknown>) => void logs.push({ event, ...(fields ? { fields } : {}) });
     const { config } = flowConfig(
       { providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, redirectPath: '/callback' },
       (n) => {
         if (n.kind !== 'browser') return;
         shown = n;
-        void idp.browserLogin(n.url!, { loginHint: 'bob' });
+        const redirect = new URL(n.url!).searchParams.get('redirect_uri')!;
+        // A favicon fetch and a forged callback first: both are ignored, then the real login lands.
+        void fetch(new URL('/favicon.ico', redirect))
+          .then(() => fetch(`${redirect}?code=forged&state=not-the-state`))
+          .then(() => idp.browserLogin(n.url!, { loginHint: 'bob' }));
       },
     );
-    const token = await runFlow(config, realDeps());
+    const token = await runFlow(config, { ...realDeps(), logger: { debug: record, info: record, warn: record, error: record } });
     const q = new URL(shown!.url!).searchParams;
     expect(q.get('code_challenge_method')).toBe('S256');
     expect(q.get('code_challenge')).toMatch(/^[\w-]{43}$/);
@@ -59,6 +65,9 @@ describe('authorization_code + PKCE against the lab IdP', () => {
     expect(q.has('code_verifier')).toBe(false);
     expect(q.has('prompt')).toBe(false);
     expect((await idp.introspect(token.accessToken)).sub).toBe('bob');
+    expect(logs.filter((l) => l.event === 'oauth_callback_stray').map((l) => l.fields?.reason)).toEqual(['wrong_path', 'state_mismatch']);
+    const logText = JSON.stringify(logs);
+    for (const secret of [q.get('state')!, q.get('code_challenge')!, token.accessToken, token.refreshToken!]) expect(logText).not.toContain(secret);
   });
 
   it('a browser that cannot open falls back to showing the URL', async () => {

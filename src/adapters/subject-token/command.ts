@@ -40,13 +40,19 @@ export function commandSource(options: { command: string; args?: string[]; timeo
         );
       }
       return new Promise<string>((resolve, reject) => {
-        const child = spawn(options.command, options.args ?? [], {
-          shell: false,
-          stdio: ['ignore', 'pipe', 'ignore'],
-          env: env as NodeJS.ProcessEnv,
-          timeout: timeoutSec * 1000,
-          ...(context.signal ? { signal: context.signal } : {}),
-        });
+        const child = spawn(options.command, options.args ?? [], { shell: false, stdio: ['ignore', 'pipe', 'ignore'], env: env as NodeJS.ProcessEnv });
+        // Timer and abort by hand rather than spawn's `timeout`/`signal` options: same behaviour on Node and Bun.
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, timeoutSec * 1000);
+        const onAbort = () => child.kill('SIGKILL');
+        context.signal?.addEventListener('abort', onAbort, { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          context.signal?.removeEventListener('abort', onAbort);
+        };
         const chunks: Buffer[] = [];
         let size = 0;
         let tooLarge = false;
@@ -58,6 +64,7 @@ export function commandSource(options: { command: string; args?: string[]; timeo
           } else chunks.push(chunk);
         });
         child.on('error', (error: NodeJS.ErrnoException) => {
+          done();
           const missing = error.code === 'ENOENT';
           reject(
             subjectTokenError(
@@ -70,15 +77,15 @@ export function commandSource(options: { command: string; args?: string[]; timeo
           );
         });
         child.on('close', (code, signal) => {
+          done();
           if (tooLarge) {
             reject(subjectTokenError(context.providerId, SOURCE, `${options.command} printed more than 64 KiB`, 'make it print only the token'));
-          } else if (signal) {
-            const timedOut = signal === 'SIGTERM' && !context.signal?.aborted;
+          } else if (signal || timedOut) {
             reject(
               subjectTokenError(
                 context.providerId,
                 SOURCE,
-                timedOut ? `${options.command} did not finish within ${timeoutSec} s` : `${options.command} was stopped (${signal})`,
+                timedOut ? `${options.command} did not finish within ${timeoutSec} s` : `${options.command} was stopped (${signal ?? 'aborted'})`,
                 timedOut ? 'make it faster or raise timeoutSec (at most 120)' : 'check what stopped it',
                 { code: timedOut ? 'timeout' : 'subject_token' },
               ),
