@@ -7,7 +7,8 @@ import type { FlowConfig, FlowDeps } from './types.js';
 export function passthroughInput(config: FlowConfig): SubjectTokenPassthroughInput {
   return {
     providerId: config.providerId,
-    header: config.passthrough?.header ?? 'authorization',
+    ...(config.passthrough?.header !== undefined ? { header: config.passthrough.header } : {}),
+    ...(config.passthrough?.prefix !== undefined ? { prefix: config.passthrough.prefix } : {}),
     ...(config.minSubjectLifetimeSec !== undefined ? { minSubjectLifetimeSec: config.minSubjectLifetimeSec } : {}),
     ...(config.passthrough?.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: config.passthrough.assumedLifetimeSec } : {}),
   };

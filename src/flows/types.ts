@@ -2,7 +2,6 @@ import type { ClientAuth, MetadataOverrides, TokenEndpointAdapter } from '../ada
 import type { LoopbackOptions, LoopbackServer } from '../adapters/loopback/index.js';
 import type { Logger } from '../adapters/logger.js';
 import type { SubjectTokenSource, SubjectTokenSourceConfig } from '../adapters/subject-token/types.js';
-import type { PassthroughHeader } from '../machines/subjectTokenPassthrough.js';
 import type { PkceMaterial } from '../machines/flowTypes.js';
 import type { FlowKind } from '../machines/token.js';
 import type { InspectionEvent } from 'xstate';
@@ -56,7 +55,8 @@ export interface FlowConfig {
   /** token_exchange: an actor token (delegation). */
   actorTokenSource?: SubjectTokenSourceConfig | SubjectTokenSource;
   tokenExchange?: { subjectTokenType?: string; requestedTokenType?: string; actorTokenType?: string };
-  passthrough?: { header?: PassthroughHeader; assumedLifetimeSec?: number };
+  /** passthrough: the header carrying the subject token (default `authorization` with prefix `Bearer `). */
+  passthrough?: { header?: string; prefix?: string; assumedLifetimeSec?: number };
   /** Re-fetch a subject token with less than this many seconds left (default 60). */
   minSubjectLifetimeSec?: number;
 

@@ -10,18 +10,27 @@ import type { TokenSet } from './token.js';
  *
  *   readingSubjectToken ↺(once, when nearly expired) → succeeded | failed
  *
- * The output token's `tokenType` says which header carries it: `Bearer` → `Authorization: Bearer <jwt>`,
- * `x-api-key` → `x-api-key: <jwt>` (see credentialHeaders in src/flows/headers.ts).
+ * The output carries the header that must hold it (`credentialHeader`): `Authorization: Bearer <jwt>` by
+ * default, or e.g. `x-api-key: <jwt>` (see credentialHeaders in src/flows/headers.ts).
  */
 
-export type PassthroughHeader = 'authorization' | 'x-api-key';
+/** Where a passthrough credential goes: a lower-cased header name and literal text put before the token. */
+export interface CredentialHeader {
+  name: string;
+  prefix: string;
+}
 
-/** `tokenType` of a passthrough credential sent in the `x-api-key` header instead of `Authorization`. */
-export const API_KEY_TOKEN_TYPE = 'x-api-key';
+/** A passthrough credential: a TokenSet that names its header. */
+export interface PassthroughTokenSet extends TokenSet {
+  credentialHeader: CredentialHeader;
+}
 
 export interface SubjectTokenPassthroughInput {
   providerId: string;
-  header: PassthroughHeader;
+  /** Lower-cased header name; default `authorization`. */
+  header?: string;
+  /** Put before the token; default `Bearer ` for `authorization`, nothing for other headers. */
+  prefix?: string;
   /** Re-fetch a subject token with less than this many seconds left (default 60). */
   minSubjectLifetimeSec?: number;
   /** Lifetime to assume for a subject token without `exp` (an opaque token), in seconds (default 300). */
@@ -40,13 +49,21 @@ export const DEFAULT_ASSUMED_SUBJECT_LIFETIME_SEC = 300;
  * The credential made from a subject token. Re-minting starts before `exp` with a margin of a quarter of
  * the lifetime, at most the minimum subject lifetime, so a request never carries a token about to die.
  */
-export function passthroughToken(read: SubjectTokenRead, input: SubjectTokenPassthroughInput): TokenSet {
+export function passthroughCredentialHeader(input: Pick<SubjectTokenPassthroughInput, 'header' | 'prefix'>): CredentialHeader {
+  const name = (input.header ?? 'authorization').toLowerCase();
+  return { name, prefix: input.prefix ?? (name === 'authorization' ? 'Bearer ' : '') };
+}
+
+export function passthroughToken(read: SubjectTokenRead, input: SubjectTokenPassthroughInput): PassthroughTokenSet {
+  const credentialHeader = passthroughCredentialHeader(input);
   const assumed = read.expiresAt === undefined;
   const expiresAt = read.expiresAt ?? read.readAt + (input.assumedLifetimeSec ?? DEFAULT_ASSUMED_SUBJECT_LIFETIME_SEC) * 1000;
   const margin = Math.min((input.minSubjectLifetimeSec ?? DEFAULT_MIN_SUBJECT_LIFETIME_SEC) * 1000, Math.max(0, (expiresAt - read.readAt) / 4));
   return {
     accessToken: read.token,
-    tokenType: input.header === 'x-api-key' ? API_KEY_TOKEN_TYPE : 'Bearer',
+    // `Authorization: <scheme> <token>` keeps working for callers that only read tokenType.
+    tokenType: credentialHeader.name === 'authorization' ? credentialHeader.prefix.trim() || 'Bearer' : credentialHeader.name,
+    credentialHeader,
     issuedAt: read.readAt,
     expiresAt,
     refreshBy: Math.floor(expiresAt - margin),

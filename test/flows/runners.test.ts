@@ -3,7 +3,6 @@ import { createActor, toPromise } from 'xstate';
 import type { TokenEndpointAdapter } from '../../src/adapters/http/types.js';
 import { TokenError } from '../../src/errors.js';
 import { createAcquireLogic, credentialHeaders, runFlow, tokenErrorFromInfo, type FlowConfig, type FlowNotice } from '../../src/flows/index.js';
-import { API_KEY_TOKEN_TYPE } from '../../src/machines/subjectTokenPassthrough.js';
 
 /** An adapter that must not be reached: these tests stay before any HTTP. */
 const unreachable: TokenEndpointAdapter = {
@@ -108,8 +107,9 @@ describe('flow runners', () => {
     expect(back.toJSON()).toEqual(original.toJSON());
   });
 
-  it('credentialHeaders: Authorization by default, x-api-key for passthrough credentials', () => {
+  it('credentialHeaders: Authorization by default, the named header for passthrough credentials', () => {
     expect(credentialHeaders({ accessToken: 't', tokenType: 'Bearer' })).toEqual({ authorization: 'Bearer t' });
-    expect(credentialHeaders({ accessToken: 't', tokenType: API_KEY_TOKEN_TYPE })).toEqual({ 'x-api-key': 't' });
+    expect(credentialHeaders({ accessToken: 't', tokenType: 'x-api-key', credentialHeader: { name: 'x-api-key', prefix: '' } })).toEqual({ 'x-api-key': 't' });
+    expect(credentialHeaders({ accessToken: 't', tokenType: 'Token', credentialHeader: { name: 'authorization', prefix: 'Token ' } })).toEqual({ authorization: 'Token t' });
   });
 });

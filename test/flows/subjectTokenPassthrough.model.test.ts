@@ -1,14 +1,14 @@
 import { expect } from 'vitest';
-import { API_KEY_TOKEN_TYPE, subjectTokenPassthroughMachine, type SubjectTokenPassthroughInput } from '../../src/machines/subjectTokenPassthrough.js';
+import { subjectTokenPassthroughMachine, type SubjectTokenPassthroughInput } from '../../src/machines/subjectTokenPassthrough.js';
 import { errorInfo, subjectRead } from './fixtures.js';
 import { describeModel } from './modelHarness.js';
 
-const base: SubjectTokenPassthroughInput = { providerId: 'p', header: 'authorization' };
+const base: SubjectTokenPassthroughInput = { providerId: 'p' };
 
 describeModel({
   name: 'subjectTokenPassthrough',
   machine: subjectTokenPassthroughMachine,
-  variants: { bearer: base, apiKey: { ...base, header: 'x-api-key', assumedLifetimeSec: 120 } },
+  variants: { bearer: base, apiKey: { ...base, header: 'X-Api-Key', assumedLifetimeSec: 120 } },
   invokeIds: { readSubjectToken: 'subjectToken' },
   payloads: {
     'xstate.done.actor.subjectToken': [
@@ -22,7 +22,9 @@ describeModel({
   check: (snap) => {
     if (snap.status !== 'done' || snap.output.status !== 'succeeded') return;
     const t = snap.output.token;
-    expect(t.tokenType).toBe(snap.context.header === 'x-api-key' ? API_KEY_TOKEN_TYPE : 'Bearer');
+    const apiKey = snap.context.header !== undefined;
+    expect(t.tokenType).toBe(apiKey ? 'x-api-key' : 'Bearer');
+    expect((t as any).credentialHeader).toEqual(apiKey ? { name: 'x-api-key', prefix: '' } : { name: 'authorization', prefix: 'Bearer ' });
     expect(t.refreshBy).toBeLessThan(t.expiresAt);
     expect(t.refreshBy).toBeGreaterThanOrEqual(t.issuedAt);
     if (t.accessToken === 'opaque') {

@@ -204,6 +204,8 @@ describe('command source', () => {
     expect(await commandSource({ command: process.execPath, args: [echo, 'a; rm -rf /', '$(x)'] }).read({ ...ctx, env: allow })).toBe('a; rm -rf /|$(x)');
     const json = await script('json.mjs', `console.log(JSON.stringify({ version: 1, id_token: 'cmd-jwt' }));`);
     expect(await commandSource({ command: process.execPath, args: [json] }).read({ ...ctx, env: allow })).toBe('cmd-jwt');
+    // The config layer's form: one array, program first.
+    expect(await createSubjectTokenSource({ type: 'command', command: [process.execPath, echo, 'x y'] }).read({ ...ctx, env: allow })).toBe('x y');
   });
 
   it('non-zero exit, no output, missing program and timeout are clear errors without the output', async () => {
@@ -229,6 +231,7 @@ describe('createSubjectTokenSource', () => {
     expect(createSubjectTokenSource({ type: 'file', path: '/x' }).describe()).toBe('file /x');
     expect(createSubjectTokenSource({ type: 'env', var: 'V' }).describe()).toBe('env V');
     expect(createSubjectTokenSource({ type: 'command', command: 'gcloud' }).describe()).toBe('command gcloud');
+    expect(createSubjectTokenSource({ type: 'command', command: ['gcloud', 'auth', 'print-identity-token'], timeoutMs: 5000 }).describe()).toBe('command gcloud');
     expect(createSubjectTokenSource({ type: 'url', url: 'http://x/y?secret=1' }).describe()).toBe('url http://x/y');
   });
 });

@@ -33,8 +33,11 @@ export function createSubjectTokenSource(config: SubjectTokenSourceConfig): Subj
       return fileSource({ path: config.path });
     case 'env':
       return envSource({ var: config.var });
-    case 'command':
-      return commandSource(config);
+    case 'command': {
+      const [program, ...rest] = typeof config.command === 'string' ? [config.command] : config.command;
+      const timeoutSec = config.timeoutSec ?? (config.timeoutMs !== undefined ? config.timeoutMs / 1000 : undefined);
+      return commandSource({ command: program ?? '', args: [...rest, ...(config.args ?? [])], ...(timeoutSec !== undefined ? { timeoutSec } : {}) });
+    }
     case 'url':
       return urlSource(config);
   }

@@ -19,7 +19,8 @@ export type SubjectTokenSourceConfig =
   | { type: 'kubernetes_sa'; tokenPath?: string }
   | { type: 'file'; path: string }
   | { type: 'env'; var: string }
-  | { type: 'command'; command: string; args?: string[]; timeoutSec?: number }
+  /** `command` is the program, or (as the config layer gives it) `[program, ...args]`. */
+  | { type: 'command'; command: string | readonly string[]; args?: readonly string[]; timeoutSec?: number; timeoutMs?: number }
   | { type: 'url'; url: string; headers?: Record<string, string>; field?: string; timeoutSec?: number };
 
 /** Subject tokens are JWTs of a few kB; anything larger is not one. */
