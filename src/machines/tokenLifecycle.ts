@@ -1,0 +1,636 @@
+import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
+import type { TokenErrorCode, TokenErrorInfo } from '../errors.js';
+import { refreshSchedule, type RefreshSchedule, type TimingPolicy } from './refreshWindow.js';
+import { isUserFlow, type FlowKind, type TokenSet } from './token.js';
+
+/**
+ * One actor per provider: the life of its token from the store to the wire and back.
+ *
+ *   loading → valid → expiring → renewing{locking → rereading → refreshing | reacquiring → persisting} → valid
+ *                                         ↘ uncertain / needsReauth / evicted
+ *
+ * Everything with I/O (the store, the lock, the IdP, the clock) comes in through the named actors and the
+ * clock given as input; the machine only decides. Renewal always runs inside the cross-process lock and
+ * starts by re-reading the store, so a token another process already renewed is adopted, never re-spent.
+ */
+
+/** The part of a stored record the lifecycle reasons about (no secrets beyond the token itself). */
+export interface StoredToken {
+  generation: number;
+  token?: TokenSet;
+  /** An `invalid_grant` (or a lost refresh answer) retired this record's refresh token. */
+  tombstone?: { reason: string; generation: number };
+}
+
+export interface LifecycleClock {
+  now(): number;
+}
+
+export interface LifecycleInput {
+  providerId: string;
+  flow: FlowKind;
+  clock: LifecycleClock;
+  timing: TimingPolicy;
+}
+
+export interface LifecycleContext {
+  providerId: string;
+  flow: FlowKind;
+  clock: LifecycleClock;
+  timing: TimingPolicy;
+  token: TokenSet | null;
+  schedule: RefreshSchedule | null;
+  /** Store generation the held token came from or was written as; 0 = nothing stored yet. */
+  generation: number;
+  /** Whether the renewal under way may ask a human (browser or device code). */
+  interactive: boolean;
+  lastError: TokenErrorInfo | null;
+  /** The store refused our write: keep the token in memory and never adopt an older stored one. */
+  persistFailed: boolean;
+}
+
+export type LifecycleEvent =
+  | { type: 'TOKEN.NEEDED'; interactive?: boolean }
+  | { type: 'TOKEN.REJECTED'; accessToken: string }
+  | { type: 'STORE.CHANGED' }
+  | { type: 'LOGIN.REQUESTED' }
+  | { type: 'LOGOUT' }
+  | { type: 'LOCK.ACQUIRED' }
+  | { type: 'LOCK.FAILED'; error: TokenErrorInfo };
+
+export type LifecycleEmitted =
+  | { type: 'token.renewed'; how: 'refreshed' | 'acquired' | 'adopted'; generation: number; expiresAt: number }
+  | { type: 'token.failed'; error: TokenErrorInfo }
+  | { type: 'store.persist_failed'; error: TokenErrorInfo }
+  | { type: 'logged_out' };
+
+export interface RenewInput {
+  providerId: string;
+  flow: FlowKind;
+}
+export interface RefreshInput extends RenewInput {
+  refreshToken: string;
+}
+export interface AcquireInput extends RenewInput {
+  interactive: boolean;
+}
+export interface PersistInput extends RenewInput {
+  token: TokenSet;
+  expectedGeneration: number;
+  tombstone?: { reason: string };
+}
+export interface LogoutInput extends RenewInput {
+  token: TokenSet | null;
+}
+
+const notProvided = (name: string) => () => {
+  throw new Error(`tokenLifecycle: actor "${name}" was not provided`);
+};
+
+const errorInfo = (
+  context: Pick<LifecycleContext, 'providerId'>,
+  error: unknown,
+  fallback: TokenErrorCode = 'transient',
+): TokenErrorInfo => {
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    const e = error as TokenErrorInfo;
+    return {
+      code: e.code,
+      providerId: e.providerId ?? context.providerId,
+      message: e.message,
+      ...(e.fix ? { fix: e.fix } : {}),
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      ...(e.oauthError ? { oauthError: e.oauthError } : {}),
+    };
+  }
+  return { code: fallback, providerId: context.providerId, message: `[${context.providerId}] renewal failed` };
+};
+
+const codeOf = (error: unknown): string | undefined =>
+  error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+
+const loginRequired = (context: Pick<LifecycleContext, 'providerId' | 'flow'>, code: TokenErrorCode, why: string): TokenErrorInfo => ({
+  code,
+  providerId: context.providerId,
+  message: `[${context.providerId}] ${why}`,
+  fix: `log in again: \`opencode auth login\` and pick ${context.providerId} (${context.flow.replace('_', ' ')})`,
+});
+
+/** A stored record whose token this process may use right now instead of renewing. */
+const usableStored = (context: LifecycleContext, stored: StoredToken | undefined): stored is StoredToken & { token: TokenSet } => {
+  if (!stored?.token) return false;
+  if (stored.tombstone && stored.tombstone.generation === stored.generation) return false;
+  if (isUserFlow(context.flow) && !stored.token.refreshToken) return false;
+  return true;
+};
+
+export const tokenLifecycle = setup({
+  types: {
+    context: {} as LifecycleContext,
+    events: {} as LifecycleEvent,
+    input: {} as LifecycleInput,
+    emitted: {} as LifecycleEmitted,
+  },
+  actors: {
+    readStore: fromPromise<StoredToken | undefined, RenewInput>(notProvided('readStore')),
+    /** Holds the cross-process lock while the renewal states run; releasing is the cleanup. */
+    holdLock: fromCallback<LifecycleEvent, RenewInput>(notProvided('holdLock')),
+    refreshToken: fromPromise<TokenSet, RefreshInput>(notProvided('refreshToken')),
+    acquireToken: fromPromise<TokenSet, AcquireInput>(notProvided('acquireToken')),
+    writeStore: fromPromise<StoredToken, PersistInput>(notProvided('writeStore')),
+    logout: fromPromise<void, LogoutInput>(notProvided('logout')),
+  },
+  guards: {
+    /** Strict policy, read side: a user-flow token without a refresh token is refused, even from the store. */
+    storedUserTokenLacksRefreshToken: ({ context }, stored: StoredToken | undefined) =>
+      isUserFlow(context.flow) && !!stored?.token && !stored.token.refreshToken,
+    storeHoldsRetiredToken: ({ context }, stored: StoredToken | undefined) =>
+      isUserFlow(context.flow) && !!stored?.tombstone && stored.tombstone.generation === stored.generation,
+    storeHoldsUsableToken: ({ context }, stored: StoredToken | undefined) =>
+      usableStored(context, stored) && !(context.persistFailed && stored!.generation <= context.generation),
+    /** Another process renewed while we waited for the lock: adopt its token instead of spending ours. */
+    storeHoldsNewerServableToken: ({ context }, stored: StoredToken | undefined) =>
+      usableStored(context, stored) &&
+      stored.generation > context.generation &&
+      context.clock.now() < refreshSchedule(stored.token, context.timing).hardAt,
+    storeHoldsNewerUsableToken: ({ context }, stored: StoredToken | undefined) =>
+      usableStored(context, stored) && stored.generation > context.generation,
+    isMachineFlow: ({ context }) => !isUserFlow(context.flow),
+    /** Machine flows acquire unattended; user flows only when a human may be asked. */
+    mayAcquireNow: ({ context }, params: { interactive: boolean }) => !isUserFlow(context.flow) || params.interactive,
+    holdsRefreshToken: ({ context }) => isUserFlow(context.flow) && !!context.token?.refreshToken && !context.interactive,
+    mayPromptUser: ({ context }) => context.interactive,
+    /** Compare-and-invalidate: a 401 for a token we already replaced must not trigger another renewal. */
+    rejectsCurrentToken: ({ context }, params: { accessToken: string }) =>
+      !!context.token && context.token.accessToken === params.accessToken,
+    /** Strict policy, write side: a user flow's acquisition must yield a refresh token. */
+    acquiredUserTokenLacksRefreshToken: ({ context }, token: TokenSet) => isUserFlow(context.flow) && !token.refreshToken,
+    isInvalidGrant: (_, params: { error: unknown }) => codeOf(params.error) === 'invalid_grant',
+    isUncertain: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
+    isLoginFailure: ({ context }, params: { error: unknown }) =>
+      isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
+    hasToken: ({ context }) => context.token !== null,
+    /** A token the next demand can renew unattended: any machine-flow token, a user token with its refresh token. */
+    holdsRenewableToken: ({ context }) => !!context.token && (!isUserFlow(context.flow) || !!context.token.refreshToken),
+  },
+  actions: {
+    holdToken: assign(({ context }, params: { token: TokenSet; generation: number }) => {
+      const token = isUserFlow(context.flow) ? params.token : withoutRefreshToken(params.token);
+      return {
+        token,
+        schedule: refreshSchedule(token, context.timing),
+        generation: params.generation,
+        lastError: null,
+      };
+    }),
+    /** A refresh answer without a refresh token keeps the one we sent (RFC 6749 §6 allows either). */
+    holdRefreshedToken: assign(({ context }, params: { token: TokenSet }) => {
+      const refreshToken = params.token.refreshToken ?? context.token?.refreshToken;
+      const token: TokenSet = { ...params.token, ...(refreshToken ? { refreshToken } : {}) };
+      return { token, schedule: refreshSchedule(token, context.timing), lastError: null };
+    }),
+    holdAcquiredToken: assign(({ context }, params: { token: TokenSet }) => {
+      const token = isUserFlow(context.flow) ? params.token : withoutRefreshToken(params.token);
+      return { token, schedule: refreshSchedule(token, context.timing), lastError: null };
+    }),
+    /** Track the store's generation (for the compare-and-swap write); a retired refresh token is dropped. */
+    observeStore: assign(({ context }, stored: StoredToken | undefined) => {
+      const retired = !!stored?.tombstone && stored.tombstone.generation === stored.generation;
+      return {
+        generation: stored?.generation ?? 0,
+        token: retired && context.token ? withoutRefreshToken(context.token) : context.token,
+      };
+    }),
+    recordGeneration: assign((_, params: { generation: number }) => ({ generation: params.generation, persistFailed: false })),
+    recordError: assign((_, params: { error: TokenErrorInfo }) => ({ lastError: params.error })),
+    /** Upstream said 401: the token stays stored but is no longer served. */
+    distrustToken: assign(({ context }) => ({
+      schedule: context.schedule ? { ...context.schedule, softAt: -Infinity, hardAt: -Infinity } : null,
+    })),
+    allowInteraction: assign((_, params: { interactive: boolean }) => ({ interactive: params.interactive })),
+    markPersistFailed: assign({ persistFailed: true }),
+    forgetToken: assign({ token: null, schedule: null, interactive: false, generation: 0 }),
+    emitRenewed: emit(({ context }, params: { how: 'refreshed' | 'acquired' | 'adopted' }) => ({
+      type: 'token.renewed' as const,
+      how: params.how,
+      generation: context.generation,
+      expiresAt: context.token?.expiresAt ?? 0,
+    })),
+    emitFailure: emit(({ context }) => ({
+      type: 'token.failed' as const,
+      error: context.lastError ?? errorInfo(context, undefined),
+    })),
+    emitPersistFailed: emit(({ context }, params: { error: TokenErrorInfo }) => ({
+      type: 'store.persist_failed' as const,
+      error: { ...params.error, providerId: context.providerId },
+    })),
+    emitLoggedOut: emit({ type: 'logged_out' as const }),
+  },
+  delays: {
+    /** Until the soft window opens: the token stays fresh (and is served) until then. */
+    untilSoftWindow: ({ context }) => Math.max(0, (context.schedule?.softAt ?? 0) - context.clock.now()),
+  },
+}).createMachine({
+  id: 'tokenLifecycle',
+  context: ({ input }) => ({
+    providerId: input.providerId,
+    flow: input.flow,
+    clock: input.clock,
+    timing: input.timing,
+    token: null,
+    schedule: null,
+    generation: 0,
+    interactive: false,
+    lastError: null,
+    persistFailed: false,
+  }),
+  initial: 'loading',
+  on: {
+    LOGOUT: { target: '.loggingOut' },
+  },
+  states: {
+    // Start from what is stored: another process (or an earlier run) may already hold a good token.
+    loading: {
+      invoke: {
+        id: 'load',
+        src: 'readStore',
+        input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+        onDone: [
+          {
+            guard: { type: 'storedUserTokenLacksRefreshToken', params: ({ event }) => event.output },
+            target: 'needsReauth',
+            actions: {
+              type: 'recordError',
+              params: ({ context }) => ({
+                error: loginRequired(context, 'no_refresh_token', 'the stored token has no refresh token, which this flow requires'),
+              }),
+            },
+          },
+          {
+            guard: { type: 'storeHoldsRetiredToken', params: ({ event }) => event.output },
+            target: 'needsReauth',
+            actions: [
+              { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+              'distrustToken',
+              {
+                type: 'recordError',
+                params: ({ context }) => ({ error: loginRequired(context, 'invalid_grant', 'the stored refresh token was rejected by the IdP') }),
+              },
+            ],
+          },
+          {
+            guard: { type: 'storeHoldsUsableToken', params: ({ event }) => event.output },
+            target: 'valid',
+            actions: { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+          },
+          { target: 'acquiring' },
+        ],
+        onError: {
+          target: 'acquiring',
+          actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+        },
+      },
+    },
+
+    // No token at all: the empty start. Acquire on the first demand (a human is asked only when allowed).
+    acquiring: {
+      on: {
+        'TOKEN.NEEDED': [
+          {
+            guard: { type: 'mayAcquireNow', params: ({ event }) => ({ interactive: !!event.interactive }) },
+            target: 'renewing',
+            actions: { type: 'allowInteraction', params: ({ event }) => ({ interactive: !!event.interactive }) },
+          },
+          {
+            target: 'needsReauth',
+            actions: {
+              type: 'recordError',
+              params: ({ context }) => ({ error: loginRequired(context, 'interaction_required', 'no token yet and this flow needs a login') }),
+            },
+          },
+        ],
+        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+        'STORE.CHANGED': { target: 'loading' },
+      },
+    },
+
+    // Fresh: served as is until the soft window opens.
+    valid: {
+      after: { untilSoftWindow: { target: 'expiring' } },
+      on: {
+        'TOKEN.REJECTED': {
+          guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) },
+          target: 'renewing',
+          actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
+        },
+        'STORE.CHANGED': { target: 'loading' },
+      },
+    },
+
+    // Still served, but the next demand renews it (in the background until the hard deadline).
+    expiring: {
+      on: {
+        'TOKEN.NEEDED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: false } } },
+        'TOKEN.REJECTED': {
+          guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) },
+          target: 'renewing',
+          actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
+        },
+        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+        'STORE.CHANGED': { target: 'loading' },
+      },
+    },
+
+    // The single flight: one renewal per provider in this process, under the cross-process lock.
+    renewing: {
+      invoke: {
+        id: 'lock',
+        src: 'holdLock',
+        input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+      },
+      on: {
+        'LOCK.FAILED': {
+          target: 'settling',
+          actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+      initial: 'locking',
+      states: {
+        locking: {
+          on: { 'LOCK.ACQUIRED': { target: 'rereading' } },
+        },
+        // Decide inside the lock, on what is stored now, not on what we read before waiting.
+        rereading: {
+          invoke: {
+            id: 'reread',
+            src: 'readStore',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+            onDone: [
+              {
+                guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
+                target: '#tokenLifecycle.valid',
+                actions: [
+                  { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                ],
+              },
+              {
+                // Expired, but its refresh token is newer than ours: ours was rotated away, spend theirs.
+                guard: { type: 'storeHoldsNewerUsableToken', params: ({ event }) => event.output },
+                target: 'deciding',
+                actions: { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+              },
+              { target: 'deciding', actions: { type: 'observeStore', params: ({ event }) => event.output } },
+            ],
+            onError: {
+              target: '#tokenLifecycle.settling',
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+            },
+          },
+        },
+        // The policy, in order: machine flows re-acquire; user flows refresh while they hold a refresh token;
+        // otherwise only a human can help.
+        deciding: {
+          always: [
+            { guard: 'isMachineFlow', target: 'reacquiring' },
+            { guard: 'holdsRefreshToken', target: 'refreshing' },
+            { guard: 'mayPromptUser', target: 'reacquiring' },
+            {
+              target: '#tokenLifecycle.needsReauth',
+              actions: {
+                type: 'recordError',
+                params: ({ context }) => ({ error: loginRequired(context, 'interaction_required', 'the token cannot be renewed without a login') }),
+              },
+            },
+          ],
+        },
+        // A refresh token is sent at most once: no retry here, and a lost answer goes to `uncertain`.
+        refreshing: {
+          invoke: {
+            id: 'refresh',
+            src: 'refreshToken',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, refreshToken: context.token!.refreshToken! }),
+            onDone: {
+              target: 'persisting',
+              actions: [{ type: 'holdRefreshedToken', params: ({ event }) => ({ token: event.output }) }],
+            },
+            onError: [
+              {
+                guard: { type: 'isInvalidGrant', params: ({ event }) => ({ error: event.error }) },
+                target: 'recheckingAfterRejection',
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+              },
+              {
+                guard: { type: 'isUncertain', params: ({ event }) => ({ error: event.error }) },
+                target: 'uncertain',
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+              },
+              {
+                target: '#tokenLifecycle.settling',
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+              },
+            ],
+          },
+        },
+        // invalid_grant: someone may have rotated the token outside our lock (another tool, an older version).
+        recheckingAfterRejection: {
+          invoke: {
+            id: 'recheck',
+            src: 'readStore',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+            onDone: [
+              {
+                guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
+                target: '#tokenLifecycle.valid',
+                actions: [
+                  { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                ],
+              },
+              { target: 'retiring' },
+            ],
+            onError: { target: 'retiring' },
+          },
+        },
+        // The refresh answer was lost: the token may be spent. Look for another process's result first.
+        uncertain: {
+          invoke: {
+            id: 'recover',
+            src: 'readStore',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+            onDone: [
+              {
+                guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
+                target: '#tokenLifecycle.valid',
+                actions: [
+                  { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                ],
+              },
+              { target: 'retiring' },
+            ],
+            onError: { target: 'retiring' },
+          },
+        },
+        // Tombstone the dead refresh token so other processes ask for a login instead of re-spending it.
+        // The access token stays stored untouched: nothing ever blanks stored credentials.
+        retiring: {
+          invoke: {
+            id: 'retire',
+            src: 'writeStore',
+            input: ({ context }) => ({
+              providerId: context.providerId,
+              flow: context.flow,
+              token: context.token!,
+              expectedGeneration: context.generation,
+              tombstone: { reason: context.lastError?.code ?? 'invalid_grant' },
+            }),
+            onDone: {
+              target: '#tokenLifecycle.needsReauth',
+              actions: [{ type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) }, 'distrustToken'],
+            },
+            onError: { target: '#tokenLifecycle.needsReauth', actions: 'distrustToken' },
+          },
+        },
+        reacquiring: {
+          invoke: {
+            id: 'acquire',
+            src: 'acquireToken',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, interactive: context.interactive }),
+            onDone: [
+              {
+                guard: { type: 'acquiredUserTokenLacksRefreshToken', params: ({ event }) => event.output },
+                target: '#tokenLifecycle.settling',
+                actions: {
+                  type: 'recordError',
+                  params: ({ context }) => ({
+                    error: {
+                      code: 'no_refresh_token' as const,
+                      providerId: context.providerId,
+                      message: `[${context.providerId}] the IdP issued no refresh token, which ${context.flow.replace('_', ' ')} requires`,
+                      fix: 'request offline_access (or enable refresh tokens for this client at the IdP)',
+                    },
+                  }),
+                },
+              },
+              {
+                target: 'persisting',
+                actions: { type: 'holdAcquiredToken', params: ({ event }) => ({ token: event.output }) },
+              },
+            ],
+            onError: [
+              {
+                guard: { type: 'isLoginFailure', params: ({ event }) => ({ error: event.error }) },
+                target: '#tokenLifecycle.needsReauth',
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+              },
+              {
+                target: '#tokenLifecycle.settling',
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+              },
+            ],
+          },
+        },
+        // Persist before publishing: a rotated refresh token is on disk before any caller sees the new token.
+        persisting: {
+          invoke: {
+            id: 'persist',
+            src: 'writeStore',
+            input: ({ context }) => ({
+              providerId: context.providerId,
+              flow: context.flow,
+              token: context.token!,
+              expectedGeneration: context.generation,
+            }),
+            onDone: {
+              target: '#tokenLifecycle.valid',
+              actions: [
+                { type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) },
+                { type: 'emitRenewed', params: ({ context }) => ({ how: context.interactive || !isUserFlow(context.flow) ? 'acquired' : 'refreshed' }) },
+              ],
+            },
+            onError: {
+              target: '#tokenLifecycle.valid',
+              actions: [
+                'markPersistFailed',
+                { type: 'emitPersistFailed', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+              ],
+            },
+          },
+        },
+      },
+    },
+
+    // A renewal failed without killing the credentials: keep what we hold, tell the waiting callers.
+    settling: {
+      always: [
+        { guard: 'holdsRenewableToken', target: 'expiring', actions: 'emitFailure' },
+        { guard: 'hasToken', target: 'needsReauth' },
+        { target: 'acquiring', actions: 'emitFailure' },
+      ],
+    },
+
+    // A user flow whose refresh token is gone: credentials are kept, a login is needed.
+    needsReauth: {
+      entry: 'emitFailure',
+      on: {
+        'TOKEN.NEEDED': [
+          {
+            guard: { type: 'mayAcquireNow', params: ({ event }) => ({ interactive: !!event.interactive }) },
+            target: 'renewing',
+            actions: { type: 'allowInteraction', params: { interactive: true } },
+          },
+          { actions: 'emitFailure' },
+        ],
+        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+        'STORE.CHANGED': { target: 'loading' },
+      },
+    },
+
+    // Revoke at the IdP where possible, then delete: the one path that removes stored credentials.
+    loggingOut: {
+      invoke: {
+        id: 'logout',
+        src: 'logout',
+        input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, token: context.token }),
+        onDone: { target: 'evicted', actions: ['forgetToken', 'emitLoggedOut'] },
+        onError: {
+          target: 'evicted',
+          actions: [
+            'forgetToken',
+            { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+            'emitLoggedOut',
+          ],
+        },
+      },
+    },
+
+    // Credentials removed. A new demand starts over (unattended flows) or asks for a login (user flows).
+    evicted: {
+      on: {
+        'TOKEN.NEEDED': [
+          {
+            guard: { type: 'mayAcquireNow', params: ({ event }) => ({ interactive: !!event.interactive }) },
+            target: 'renewing',
+            actions: { type: 'allowInteraction', params: ({ event }) => ({ interactive: !!event.interactive }) },
+          },
+          {
+            target: 'needsReauth',
+            actions: {
+              type: 'recordError',
+              params: ({ context }) => ({ error: loginRequired(context, 'evicted', 'logged out; this flow needs a login') }),
+            },
+          },
+        ],
+        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+        'STORE.CHANGED': { target: 'loading' },
+      },
+    },
+  },
+});
+
+function withoutRefreshToken(token: TokenSet): TokenSet {
+  // Machine flows never refresh; a refresh token they were handed is only a secret to leak.
+  const { refreshToken: _dropped, ...rest } = token;
+  return rest;
+}
