@@ -3,11 +3,10 @@ import type { LoopbackOptions, LoopbackServer } from '../adapters/loopback/index
 import type { Logger } from '../adapters/logger.js';
 import type { SubjectTokenSource, SubjectTokenSourceConfig } from '../adapters/subject-token/types.js';
 import type { PkceMaterial } from '../machines/flowTypes.js';
-import type { FlowKind } from '../machines/token.js';
 import type { InspectionEvent } from 'xstate';
 
-/** Every acquisition the runners know; `passthrough` hands the subject token itself to the gateway. */
-export type FlowName = FlowKind | 'passthrough';
+export type { FlowName } from '../machines/token.js';
+import type { FlowName } from '../machines/token.js';
 
 /** Something the user must see (not a log line): where to log in, which code to enter, what we wait for. */
 export interface FlowNotice {

@@ -10,8 +10,11 @@ export const FLOW_KINDS: readonly FlowKind[] = [
   'token_exchange',
 ];
 
+/** Every acquisition: the five grants, plus `passthrough` (the platform's own token is the credential). */
+export type FlowName = FlowKind | 'passthrough';
+
 /** User flows need a human to start and must hold a refresh token; machine flows re-acquire unattended. */
-export function isUserFlow(flow: FlowKind): boolean {
+export function isUserFlow(flow: FlowName): boolean {
   return flow === 'authorization_code' || flow === 'device_code';
 }
 
@@ -32,6 +35,8 @@ export interface TokenSet {
   /** RFC 8693 `issued_token_type`, kept for diagnostics. */
   issuedTokenType?: string;
   idToken?: string;
+  /** Passthrough credentials name the header that carries them (e.g. `x-api-key`); default Authorization. */
+  credentialHeader?: { name: string; prefix: string };
 }
 
 /** Fields of a token that are secret. Redaction by field name uses this list too. */

@@ -1,7 +1,7 @@
 import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
 import type { TokenErrorCode, TokenErrorInfo } from '../errors.js';
 import { refreshSchedule, type RefreshSchedule, type TimingPolicy } from './refreshWindow.js';
-import { isUserFlow, type FlowKind, type TokenSet } from './token.js';
+import { isUserFlow, type FlowName, type TokenSet } from './token.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
@@ -28,18 +28,21 @@ export interface LifecycleClock {
 
 export interface LifecycleInput {
   providerId: string;
-  flow: FlowKind;
+  flow: FlowName;
   clock: LifecycleClock;
   timing: TimingPolicy;
 }
 
 export interface LifecycleContext {
   providerId: string;
-  flow: FlowKind;
+  flow: FlowName;
   clock: LifecycleClock;
   timing: TimingPolicy;
+  /** The token callers get (published: already persisted, or kept in memory after a failed write). */
   token: TokenSet | null;
   schedule: RefreshSchedule | null;
+  /** A renewed token on its way to the store; published only once written (persist before publish). */
+  candidate: TokenSet | null;
   /** Store generation the held token came from or was written as; 0 = nothing stored yet. */
   generation: number;
   /** Whether the renewal under way may ask a human (browser or device code). */
@@ -66,7 +69,7 @@ export type LifecycleEmitted =
 
 export interface RenewInput {
   providerId: string;
-  flow: FlowKind;
+  flow: FlowName;
 }
 export interface RefreshInput extends RenewInput {
   refreshToken: string;
@@ -109,11 +112,14 @@ const errorInfo = (
 const codeOf = (error: unknown): string | undefined =>
   error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 
+const loginFix = (context: Pick<LifecycleContext, 'providerId' | 'flow'>) =>
+  `log in again: \`opencode auth login\` and pick ${context.providerId} (${context.flow.replace('_', ' ')})`;
+
 const loginRequired = (context: Pick<LifecycleContext, 'providerId' | 'flow'>, code: TokenErrorCode, why: string): TokenErrorInfo => ({
   code,
   providerId: context.providerId,
   message: `[${context.providerId}] ${why}`,
-  fix: `log in again: \`opencode auth login\` and pick ${context.providerId} (${context.flow.replace('_', ' ')})`,
+  fix: loginFix(context),
 });
 
 /** A stored record whose token this process may use right now instead of renewing. */
@@ -170,6 +176,7 @@ export const tokenLifecycle = setup({
     isLoginFailure: ({ context }, params: { error: unknown }) =>
       isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
     hasToken: ({ context }) => context.token !== null,
+    softWindowOpen: ({ context }) => !!context.schedule && context.clock.now() >= context.schedule.softAt,
     /** A token the next demand can renew unattended: any machine-flow token, a user token with its refresh token. */
     holdsRenewableToken: ({ context }) => !!context.token && (!isUserFlow(context.flow) || !!context.token.refreshToken),
   },
@@ -186,13 +193,17 @@ export const tokenLifecycle = setup({
     /** A refresh answer without a refresh token keeps the one we sent (RFC 6749 §6 allows either). */
     holdRefreshedToken: assign(({ context }, params: { token: TokenSet }) => {
       const refreshToken = params.token.refreshToken ?? context.token?.refreshToken;
-      const token: TokenSet = { ...params.token, ...(refreshToken ? { refreshToken } : {}) };
-      return { token, schedule: refreshSchedule(token, context.timing), lastError: null };
+      return { candidate: { ...params.token, ...(refreshToken ? { refreshToken } : {}) } };
     }),
-    holdAcquiredToken: assign(({ context }, params: { token: TokenSet }) => {
-      const token = isUserFlow(context.flow) ? params.token : withoutRefreshToken(params.token);
-      return { token, schedule: refreshSchedule(token, context.timing), lastError: null };
-    }),
+    holdAcquiredToken: assign(({ context }, params: { token: TokenSet }) => ({
+      candidate: isUserFlow(context.flow) ? params.token : withoutRefreshToken(params.token),
+    })),
+    publishCandidate: assign(({ context }) => ({
+      token: context.candidate,
+      schedule: context.candidate ? refreshSchedule(context.candidate, context.timing) : null,
+      candidate: null,
+      lastError: null,
+    })),
     /** Track the store's generation (for the compare-and-swap write); a retired refresh token is dropped. */
     observeStore: assign(({ context }, stored: StoredToken | undefined) => {
       const retired = !!stored?.tombstone && stored.tombstone.generation === stored.generation;
@@ -209,7 +220,11 @@ export const tokenLifecycle = setup({
     })),
     allowInteraction: assign((_, params: { interactive: boolean }) => ({ interactive: params.interactive })),
     markPersistFailed: assign({ persistFailed: true }),
-    forgetToken: assign({ token: null, schedule: null, interactive: false, generation: 0 }),
+    /** The refresh token is dead: whatever the IdP said, the way out is a new login. */
+    adviseLogin: assign(({ context }) => ({
+      lastError: context.lastError ? { ...context.lastError, fix: loginFix(context) } : loginRequired(context, 'invalid_grant', 'the refresh token is no longer valid'),
+    })),
+    forgetToken: assign({ token: null, schedule: null, candidate: null, interactive: false, generation: 0 }),
     emitRenewed: emit(({ context }, params: { how: 'refreshed' | 'acquired' | 'adopted' }) => ({
       type: 'token.renewed' as const,
       how: params.how,
@@ -239,6 +254,7 @@ export const tokenLifecycle = setup({
     timing: input.timing,
     token: null,
     schedule: null,
+    candidate: null,
     generation: 0,
     interactive: false,
     lastError: null,
@@ -318,11 +334,18 @@ export const tokenLifecycle = setup({
     valid: {
       after: { untilSoftWindow: { target: 'expiring' } },
       on: {
+        // Timers run late (a laptop lid, a busy loop): a demand past the soft window renews at once.
+        'TOKEN.NEEDED': {
+          guard: 'softWindowOpen',
+          target: 'renewing',
+          actions: { type: 'allowInteraction', params: { interactive: false } },
+        },
         'TOKEN.REJECTED': {
           guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) },
           target: 'renewing',
           actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
         },
+        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
         'STORE.CHANGED': { target: 'loading' },
       },
     },
@@ -487,9 +510,9 @@ export const tokenLifecycle = setup({
             }),
             onDone: {
               target: '#tokenLifecycle.needsReauth',
-              actions: [{ type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) }, 'distrustToken'],
+              actions: [{ type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) }, 'distrustToken', 'adviseLogin'],
             },
-            onError: { target: '#tokenLifecycle.needsReauth', actions: 'distrustToken' },
+            onError: { target: '#tokenLifecycle.needsReauth', actions: ['distrustToken', 'adviseLogin'] },
           },
         },
         reacquiring: {
@@ -539,12 +562,13 @@ export const tokenLifecycle = setup({
             input: ({ context }) => ({
               providerId: context.providerId,
               flow: context.flow,
-              token: context.token!,
+              token: context.candidate!,
               expectedGeneration: context.generation,
             }),
             onDone: {
               target: '#tokenLifecycle.valid',
               actions: [
+                'publishCandidate',
                 { type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) },
                 { type: 'emitRenewed', params: ({ context }) => ({ how: context.interactive || !isUserFlow(context.flow) ? 'acquired' : 'refreshed' }) },
               ],
@@ -552,6 +576,7 @@ export const tokenLifecycle = setup({
             onError: {
               target: '#tokenLifecycle.valid',
               actions: [
+                'publishCandidate',
                 'markPersistFailed',
                 { type: 'emitPersistFailed', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
               ],

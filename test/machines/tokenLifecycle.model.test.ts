@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, type AnyMachineSnapshot } from 'xstate';
 import { tokenLifecycle, type LifecycleInput } from '../../src/machines/tokenLifecycle.js';
-import { payloads } from './lifecyclePayloads.js';
+import { FAR, payloads } from './lifecyclePayloads.js';
 import {
   createControlledPromises,
   createCoverage,
@@ -20,6 +20,7 @@ const serializeState = (s: AnyMachineSnapshot) => {
     value: s.value,
     token: !!c.token,
     refreshToken: !!c.token?.refreshToken,
+    stale: !!c.token && c.token.expiresAt < FAR,
     generation: c.generation,
     interactive: c.interactive,
     persistFailed: c.persistFailed,

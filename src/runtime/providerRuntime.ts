@@ -1,0 +1,231 @@
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { Logger } from '../adapters/logger.js';
+import { TokenError, type TokenErrorInfo } from '../errors.js';
+import { tokenErrorFromInfo } from '../flows/index.js';
+import { isServable } from '../machines/refreshWindow.js';
+import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycle.js';
+import type { TokenSet } from '../machines/token.js';
+import { lifecycleActors, type LifecycleDeps } from './lifecycleActors.js';
+import type { ProviderSettings } from './providerSettings.js';
+
+export interface GetTokenOptions {
+  /** May a human be asked (browser, device code)? Default false: never prompt on your own. */
+  interactive?: boolean;
+  /** Give up after this long (default 60 s; for an interactive login, the login timeout plus a minute). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ProviderStatus {
+  providerId: string;
+  flow: string;
+  state: string;
+  /** Seconds until the held token expires (negative once expired); undefined without a token. */
+  expiresInSec?: number;
+  servable: boolean;
+  lastError?: TokenErrorInfo;
+  generation: number;
+}
+
+type LifecycleActor = Actor<typeof tokenLifecycle>;
+
+/** One provider: its tokenLifecycle actor and the caller API over it (single flight lives in the actor). */
+export class ProviderRuntime {
+  readonly actor: LifecycleActor;
+  private readonly now: () => number;
+
+  constructor(
+    readonly settings: ProviderSettings,
+    deps: LifecycleDeps & { jitterFraction: number; inspect?: (event: InspectionEvent) => void },
+    private readonly logger: Logger,
+  ) {
+    this.now = deps.now;
+    const machine = tokenLifecycle.provide({ actors: lifecycleActors(settings, deps) });
+    this.actor = createActor(machine, {
+      id: `token:${settings.providerId}`,
+      input: {
+        providerId: settings.providerId,
+        flow: settings.flow,
+        clock: { now: deps.now },
+        timing: { skewMs: settings.skewMs, jitterFraction: deps.jitterFraction },
+      },
+      ...(deps.inspect ? { inspect: deps.inspect } : {}),
+    });
+    this.actor.on('*', (event) => this.log(event as LifecycleEmitted));
+    this.actor.start();
+  }
+
+  /**
+   * A token to use now: the held one while it is before its hard deadline (a renewal in the soft window
+   * runs in the background), otherwise the result of the single renewal under way.
+   */
+  async getToken(options: GetTokenOptions = {}): Promise<TokenSet> {
+    const interactive = options.interactive ?? false;
+    const timeoutMs = options.timeoutMs ?? (interactive ? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000 : 60_000);
+    const deadline = this.now() + timeoutMs;
+    await this.settled(timeoutMs, options.signal);
+    try {
+      return await this.demand(interactive, deadline, options.signal);
+    } catch (error) {
+      // The renewal that failed may have started before this caller allowed a login: ask once more.
+      if (interactive && error instanceof TokenError && error.code === 'interaction_required') {
+        return this.demand(true, deadline, options.signal);
+      }
+      throw error;
+    }
+  }
+
+  /** A fresh interactive login (even over a working token: switching accounts, new scopes). */
+  login(options: Omit<GetTokenOptions, 'interactive'> = {}): Promise<TokenSet> {
+    const timeoutMs = options.timeoutMs ?? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000;
+    return new Promise<TokenSet>((resolve, reject) => {
+      const done = (outcome: () => void) => {
+        renewed.unsubscribe();
+        failed.unsubscribe();
+        clearTimeout(timer);
+        outcome();
+      };
+      const renewed = this.actor.on('token.renewed', () => done(() => resolve(this.actor.getSnapshot().context.token!)));
+      const failed = this.actor.on('token.failed', ({ error }) => done(() => reject(tokenErrorFromInfo(error))));
+      const timer = setTimeout(() => done(() => reject(this.timeoutError(this.now() + timeoutMs))), timeoutMs);
+      this.settled(timeoutMs, options.signal).then(
+        () => this.actor.send({ type: 'LOGIN.REQUESTED' }),
+        (error: unknown) => done(() => reject(error)),
+      );
+    });
+  }
+
+  /** Upstream answered 401 to this token: renew only if it is still the current one (compare-and-invalidate). */
+  rejected(accessToken: string) {
+    this.actor.send({ type: 'TOKEN.REJECTED', accessToken });
+  }
+
+  storeChanged() {
+    this.actor.send({ type: 'STORE.CHANGED' });
+  }
+
+  async logout(timeoutMs = 30_000): Promise<void> {
+    this.actor.send({ type: 'LOGOUT' });
+    await this.waitFor((s) => s.matches('evicted'), timeoutMs);
+  }
+
+  status(): ProviderStatus {
+    const snapshot = this.actor.getSnapshot();
+    const { token, schedule, lastError, generation, flow } = snapshot.context;
+    const state = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0]!;
+    return {
+      providerId: this.settings.providerId,
+      flow,
+      state,
+      ...(token ? { expiresInSec: Math.round((token.expiresAt - this.now()) / 1000) } : {}),
+      servable: this.servableToken() !== undefined,
+      ...(lastError ? { lastError } : {}),
+      generation,
+    };
+  }
+
+  stop() {
+    this.actor.stop();
+  }
+
+  private servableToken(): TokenSet | undefined {
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.matches('loggingOut') || snapshot.matches('evicted') || snapshot.matches('loading')) return undefined;
+    const { token, schedule } = snapshot.context;
+    return token && isServable(schedule, this.now()) ? token : undefined;
+  }
+
+  private demand(interactive: boolean, deadline: number, signal?: AbortSignal): Promise<TokenSet> {
+    const held = this.servableToken();
+    if (held) {
+      // Serve now; in the soft window this also starts the background renewal.
+      this.actor.send({ type: 'TOKEN.NEEDED', interactive });
+      return Promise.resolve(held);
+    }
+    return new Promise<TokenSet>((resolve, reject) => {
+      const cleanups: (() => void)[] = [];
+      const finish = (outcome: () => void) => {
+        cleanups.forEach((cleanup) => cleanup());
+        outcome();
+      };
+      const check = () => {
+        const token = this.servableToken();
+        if (token) finish(() => resolve(token));
+      };
+      const failed = this.actor.on('token.failed', ({ error }) => finish(() => reject(tokenErrorFromInfo(error))));
+      const subscription = this.actor.subscribe(check);
+      const timer = setTimeout(
+        () => finish(() => reject(this.timeoutError(deadline))),
+        Math.max(0, deadline - this.now()),
+      );
+      const onAbort = () => finish(() => reject(signal!.reason ?? this.timeoutError(deadline)));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(
+        () => failed.unsubscribe(),
+        () => subscription.unsubscribe(),
+        () => clearTimeout(timer),
+        () => signal?.removeEventListener('abort', onAbort),
+      );
+      this.actor.send({ type: 'TOKEN.NEEDED', interactive });
+      check();
+    });
+  }
+
+  private timeoutError(deadline: number) {
+    return new TokenError({
+      code: 'timeout',
+      providerId: this.settings.providerId,
+      message: `no token within ${Math.round((deadline - this.now()) / 1000) || 'the'} s allowed (state: ${this.status().state})`,
+      fix: 'check that the identity provider is reachable; `oauth_status` shows the last error',
+    });
+  }
+
+  /** Wait for the first store read, so a demand is decided on what is stored. */
+  private settled(timeoutMs: number, signal?: AbortSignal) {
+    return this.waitFor((s) => !s.matches('loading'), timeoutMs, signal);
+  }
+
+  private waitFor(predicate: (s: ReturnType<LifecycleActor['getSnapshot']>) => boolean, timeoutMs: number, signal?: AbortSignal) {
+    if (predicate(this.actor.getSnapshot())) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const subscription = this.actor.subscribe((s) => {
+        if (!predicate(s)) return;
+        clearTimeout(timer);
+        subscription.unsubscribe();
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        subscription.unsubscribe();
+        reject(this.timeoutError(this.now()));
+      }, timeoutMs);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        subscription.unsubscribe();
+        reject(signal.reason);
+      });
+    });
+  }
+
+  private log(event: LifecycleEmitted) {
+    const providerId = this.settings.providerId;
+    switch (event.type) {
+      case 'token.renewed':
+        this.logger.info('token_renewed', {
+          providerId,
+          how: event.how,
+          generation: event.generation,
+          expiresInSec: Math.round((event.expiresAt - this.now()) / 1000),
+        });
+        break;
+      case 'token.failed':
+        this.logger.warn('token_failed', { providerId, code: event.error.code, message: event.error.message });
+        break;
+      case 'store.persist_failed':
+        this.logger.error('store_persist_failed', { providerId, message: event.error.message });
+        break;
+      case 'logged_out':
+        this.logger.info('logged_out', { providerId });
+        break;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import type { ClientAuth } from '../adapters/http/types.js';
+import type { StoreKeyInput } from '../adapters/storage/types.js';
+import type { ProviderConfig } from '../config/index.js';
+import { TokenError } from '../errors.js';
+import type { FlowConfig } from '../flows/index.js';
+import type { FlowName } from '../machines/token.js';
+
+/** What one provider's config means to the engine: how it acquires, who it authenticates as, where it is stored. */
+export interface ProviderSettings {
+  providerId: string;
+  flow: FlowName;
+  /** The acquisition settings, minus the per-call parts (interactive, notify). */
+  flowConfig: Omit<FlowConfig, 'interactive' | 'notify'>;
+  storeKey: StoreKeyInput;
+  skewMs: number;
+}
+
+export function flowOf(provider: ProviderConfig): FlowName {
+  return provider.passthrough ? 'passthrough' : provider.authFlow;
+}
+
+/** Client authentication, resolved once; a private key file is read here so a bad path fails at start-up. */
+export function clientAuthOf(provider: ProviderConfig): ClientAuth {
+  const clientId = provider.clientId ?? provider.id;
+  switch (provider.clientAuthMethod) {
+    case 'client_secret_basic':
+    case 'client_secret_post':
+      return { method: provider.clientAuthMethod, clientId, clientSecret: provider.clientSecret ?? '' };
+    case 'private_key_jwt': {
+      const key = provider.privateKey!;
+      if (key.kind === 'jwk') return { method: 'private_key_jwt', clientId, privateKey: key.jwk };
+      return {
+        method: 'private_key_jwt',
+        clientId,
+        privateKey: readPrivateJwk(provider.id, key.path),
+        ...(key.alg ? { alg: key.alg } : {}),
+        ...(key.kid ? { kid: key.kid } : {}),
+      };
+    }
+    default:
+      return { method: 'none', clientId };
+  }
+}
+
+function readPrivateJwk(providerId: string, path: string): Record<string, unknown> {
+  try {
+    const jwk = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    if (typeof jwk.kty !== 'string' || typeof jwk.d !== 'string') throw new Error('not a private JWK');
+    return jwk;
+  } catch (cause) {
+    throw new TokenError({
+      code: 'config',
+      providerId,
+      message: `privateKey.file ${path} could not be read as a private JWK`,
+      fix: 'point privateKey.file at a JSON file holding a private JWK (with "kty" and "d")',
+      cause,
+    });
+  }
+}
+
+export function providerSettings(provider: ProviderConfig): ProviderSettings {
+  const flow = flowOf(provider);
+  const issuer = provider.issuer ?? '';
+  const endpoints = {
+    ...(provider.tokenEndpoint ? { tokenEndpoint: provider.tokenEndpoint } : {}),
+    ...(provider.authorizationEndpoint ? { authorizationEndpoint: provider.authorizationEndpoint } : {}),
+    ...(provider.deviceAuthorizationEndpoint ? { deviceAuthorizationEndpoint: provider.deviceAuthorizationEndpoint } : {}),
+  };
+  const flowConfig: ProviderSettings['flowConfig'] = {
+    providerId: provider.id,
+    flow,
+    issuer,
+    clientAuth: flow === 'passthrough' ? { method: 'none', clientId: provider.id } : clientAuthOf(provider),
+    scopes: provider.scopes,
+    endpoints,
+    pkce: provider.pkce,
+    redirectPath: provider.redirectPath,
+    loginTimeoutSec: provider.loginTimeoutSec,
+    openBrowser: provider.openBrowser,
+    httpTimeoutMs: provider.httpTimeoutMs,
+    assumedLifetimeSec: provider.refreshWindow.assumedLifetimeSec,
+    ...(provider.redirectPort !== undefined ? { redirectPort: provider.redirectPort } : {}),
+    ...(provider.resource ? { resource: provider.resource } : {}),
+    ...(provider.audience ? { audience: provider.audience } : {}),
+    ...(provider.subjectTokenSource ? { subjectTokenSource: provider.subjectTokenSource as FlowConfig['subjectTokenSource'] } : {}),
+    ...(provider.actorTokenSource ? { actorTokenSource: provider.actorTokenSource as FlowConfig['actorTokenSource'] } : {}),
+    tokenExchange: {
+      subjectTokenType: provider.subjectTokenType,
+      ...(provider.requestedTokenType ? { requestedTokenType: provider.requestedTokenType } : {}),
+      ...(provider.actorTokenType ? { actorTokenType: provider.actorTokenType } : {}),
+    },
+    ...(provider.passthrough ? { passthrough: provider.passthrough } : {}),
+  };
+  return {
+    providerId: provider.id,
+    flow,
+    flowConfig,
+    skewMs: provider.tokenExpirySkewMs,
+    storeKey: {
+      providerId: provider.id,
+      issuer: issuer || `passthrough:${provider.passthrough?.header ?? 'authorization'}`,
+      clientId: provider.clientId ?? provider.id,
+      flow: flow === 'passthrough' ? 'jwt_bearer' : flow,
+      scopes: provider.scopes,
+      ...(provider.audience ? { audience: provider.audience } : {}),
+      ...(provider.resource?.length ? { resource: provider.resource.join(' ') } : {}),
+    },
+  };
+}

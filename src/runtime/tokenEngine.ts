@@ -1,0 +1,139 @@
+import type { InspectionEvent } from 'xstate';
+import { createTokenEndpointAdapter } from '../adapters/http/index.js';
+import type { HttpTokenEndpointAdapter } from '../adapters/http/types.js';
+import { silentLogger, type Logger } from '../adapters/logger.js';
+import { cacheDirFor } from '../adapters/storage/cacheDir.js';
+import { createFileStore } from '../adapters/storage/fileStore.js';
+import { createMemoryStore } from '../adapters/storage/memoryStore.js';
+import type { TokenStore } from '../adapters/storage/types.js';
+import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
+import { TokenError } from '../errors.js';
+import { credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
+import type { TokenSet } from '../machines/token.js';
+import { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
+import { ProviderRuntime, type GetTokenOptions, type ProviderStatus } from './providerRuntime.js';
+import { providerSettings } from './providerSettings.js';
+import { stderrNotifier } from './notify.js';
+
+export interface TokenEngineOptions {
+  /**
+   * Providers: normalised configs from the config layer, or raw server blocks in the reference
+   * plugin's `servers[]` shape (validated here; invalid ones are reported in `issues`, the rest run).
+   */
+  providers?: readonly ProviderConfig[];
+  servers?: readonly unknown[];
+  /** Default: a file store in the per-OS cache dir (`cacheNamespace`, default `tokens`). */
+  store?: TokenStore;
+  cacheNamespace?: string;
+  http?: HttpTokenEndpointAdapter;
+  logger?: Logger;
+  /** Epoch-ms clock (tests pass their own). */
+  now?: () => number;
+  /** This process's jitter draw in [0, 1); default random, so processes sharing a store spread out. */
+  jitterFraction?: number;
+  /** Where device codes and login URLs are shown; default stderr. */
+  notify?: (notice: FlowNotice & { providerId: string }) => void;
+  /** Extra flow dependencies (browser opener, env for subject-token sources, ...). */
+  flowDeps?: Partial<Omit<FlowDeps, 'http'>>;
+  /** Stately inspector (or any observer): every actor of the engine reports to it. */
+  inspect?: (event: InspectionEvent) => void;
+  /** Longest wait for another process's renewal before `lock_timeout` (default 15 s). */
+  lockWaitMs?: number;
+}
+
+export interface TokenEngine {
+  readonly providerIds: readonly string[];
+  /** Config problems: a provider listed here has no runtime; getToken for it rejects with the issue. */
+  readonly issues: readonly ConfigIssue[];
+  getToken(providerId: string, options?: GetTokenOptions): Promise<TokenSet>;
+  /** The headers that carry the provider's current credential (Authorization, or a passthrough header). */
+  headers(providerId: string, options?: GetTokenOptions): Promise<Record<string, string>>;
+  /** A fetch that adds the credential and, on a 401 for that credential, renews once and replays. */
+  fetch(providerId: string, options?: AuthFetchOptions): typeof fetch;
+  /** Report an upstream 401 for this access token. */
+  tokenRejected(providerId: string, accessToken: string): void;
+  login(providerId: string, options?: Omit<GetTokenOptions, 'interactive'>): Promise<TokenSet>;
+  logout(providerId: string): Promise<void>;
+  status(): ProviderStatus[];
+  stop(): void;
+}
+
+/** Machines and adapters wired together, for any agent: one tokenLifecycle actor per provider. */
+export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const parsed = options.servers ? parseOpenCodeConfig({}, { pluginOptions: { servers: options.servers } }) : undefined;
+  const providers = [...(options.providers ?? []), ...(parsed?.providers ?? [])];
+  const issues: ConfigIssue[] = [...(parsed?.errors ?? [])];
+  const http = options.http ?? createTokenEndpointAdapter({ logger, now });
+  const namespace = options.cacheNamespace ?? parsed?.runtime.cacheNamespace ?? 'tokens';
+  let fileStore: TokenStore | undefined = options.store;
+  const sharedStore = () => (fileStore ??= createFileStore({ dir: cacheDirFor(namespace), logger, now }));
+  // A passthrough credential is the platform's own short-lived token: cheap to re-mint, never worth a file.
+  const memoryStore = createMemoryStore({ now });
+  const notify = options.notify ?? stderrNotifier();
+  const runtimes = new Map<string, ProviderRuntime>();
+  const failed = new Map<string, TokenError>();
+
+  for (const provider of providers) {
+    if (!provider.enabled) continue;
+    try {
+      const settings = providerSettings(provider);
+      runtimes.set(
+        provider.id,
+        new ProviderRuntime(
+          settings,
+          {
+            store: settings.flow === 'passthrough' ? memoryStore : sharedStore(),
+            http,
+            flowDeps: { http, now, logger, ...(options.inspect ? { inspect: options.inspect } : {}), ...options.flowDeps },
+            logger,
+            now,
+            notify: (notice) => notify({ ...notice, providerId: provider.id }),
+            lockWaitMs: options.lockWaitMs ?? 15_000,
+            jitterFraction: options.jitterFraction ?? Math.random(),
+            ...(options.inspect ? { inspect: options.inspect } : {}),
+          },
+          logger,
+        ),
+      );
+    } catch (error) {
+      // One broken provider never takes the others down.
+      const tokenError =
+        error instanceof TokenError
+          ? error
+          : new TokenError({ code: 'config', providerId: provider.id, message: 'could not be started', cause: error });
+      failed.set(provider.id, tokenError);
+      issues.push({ severity: 'error', providerId: provider.id, source: provider.source, message: tokenError.message });
+      logger.error('provider_start_failed', { providerId: provider.id, message: tokenError.message });
+    }
+  }
+  for (const issue of parsed?.errors ?? []) {
+    if (issue.providerId && !runtimes.has(issue.providerId) && !failed.has(issue.providerId)) {
+      failed.set(issue.providerId, new TokenError({ code: 'config', providerId: issue.providerId, message: issue.message.replace(`${issue.providerId}: `, '') }));
+    }
+  }
+
+  const runtime = (providerId: string): ProviderRuntime => {
+    const found = runtimes.get(providerId);
+    if (found) return found;
+    throw (
+      failed.get(providerId) ??
+      new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider', fix: `known providers: ${[...runtimes.keys()].join(', ') || 'none'}` })
+    );
+  };
+
+  const engine: TokenEngine = {
+    providerIds: [...runtimes.keys()],
+    issues,
+    getToken: async (providerId, getOptions) => runtime(providerId).getToken(getOptions),
+    headers: async (providerId, getOptions) => credentialHeaders(await runtime(providerId).getToken(getOptions)),
+    fetch: (providerId, fetchOptions) => createAuthFetch(engine, providerId, fetchOptions),
+    tokenRejected: (providerId, accessToken) => runtime(providerId).rejected(accessToken),
+    login: async (providerId, loginOptions) => runtime(providerId).login(loginOptions),
+    logout: async (providerId) => runtime(providerId).logout(),
+    status: () => [...runtimes.values()].map((r) => r.status()),
+    stop: () => runtimes.forEach((r) => r.stop()),
+  };
+  return engine;
+}
