@@ -33,6 +33,7 @@ type LifecycleActor = Actor<typeof tokenLifecycle>;
 export class ProviderRuntime {
   readonly actor: LifecycleActor;
   private readonly now: () => number;
+  private pending: Promise<TokenSet> | undefined;
 
   constructor(
     readonly settings: ProviderSettings,
@@ -142,30 +143,43 @@ export class ProviderRuntime {
       this.actor.send({ type: 'TOKEN.NEEDED', interactive });
       return Promise.resolve(held);
     }
+    // Every caller of one renewal shares one wait: a burst of N callers costs one subscription, not N.
+    const outcome = (this.pending ??= this.nextOutcome(interactive).finally(() => (this.pending = undefined)));
     return new Promise<TokenSet>((resolve, reject) => {
-      const cleanups: (() => void)[] = [];
-      const finish = (outcome: () => void) => {
-        cleanups.forEach((cleanup) => cleanup());
-        outcome();
+      const timer = setTimeout(() => settle(() => reject(this.timeoutError(deadline))), Math.max(0, deadline - this.now()));
+      const onAbort = () => settle(() => reject(signal!.reason ?? this.timeoutError(deadline)));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (done: () => void) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        done();
+      };
+      outcome.then(
+        (token) => settle(() => resolve(token)),
+        (error: unknown) => settle(() => reject(error)),
+      );
+    });
+  }
+
+  /** The next servable token, or the next reported failure, after asking for one. */
+  private nextOutcome(interactive: boolean): Promise<TokenSet> {
+    return new Promise<TokenSet>((resolve, reject) => {
+      const stop = () => {
+        failed.unsubscribe();
+        subscription.unsubscribe();
       };
       const check = () => {
         const token = this.servableToken();
-        if (token) finish(() => resolve(token));
+        if (token) {
+          stop();
+          resolve(token);
+        }
       };
-      const failed = this.actor.on('token.failed', ({ error }) => finish(() => reject(tokenErrorFromInfo(error))));
+      const failed = this.actor.on('token.failed', ({ error }) => {
+        stop();
+        reject(tokenErrorFromInfo(error));
+      });
       const subscription = this.actor.subscribe(check);
-      const timer = setTimeout(
-        () => finish(() => reject(this.timeoutError(deadline))),
-        Math.max(0, deadline - this.now()),
-      );
-      const onAbort = () => finish(() => reject(signal!.reason ?? this.timeoutError(deadline)));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      cleanups.push(
-        () => failed.unsubscribe(),
-        () => subscription.unsubscribe(),
-        () => clearTimeout(timer),
-        () => signal?.removeEventListener('abort', onAbort),
-      );
       this.actor.send({ type: 'TOKEN.NEEDED', interactive });
       check();
     });
