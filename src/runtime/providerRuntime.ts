@@ -65,6 +65,11 @@ export class ProviderRuntime {
     const timeoutMs = options.timeoutMs ?? (interactive ? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000 : 60_000);
     const deadline = this.now() + timeoutMs;
     await this.settled(timeoutMs, options.signal);
+    if (!interactive && this.actor.getSnapshot().matches('needsReauth')) {
+      // Another process (`opencode auth login`) may have logged in since: look before saying "log in".
+      this.storeChanged();
+      await this.settled(timeoutMs, options.signal);
+    }
     try {
       return await this.demand(interactive, deadline, options.signal);
     } catch (error) {

@@ -113,6 +113,17 @@ describe('strict refresh-token policy against a real IdP', () => {
     expect(other.status()[0]).toMatchObject({ state: 'valid', servable: true });
   });
 
+  it('a process waiting for a login picks up the login another process made', async () => {
+    const dir = await tempDir();
+    const store = createFileStore({ dir });
+    const waiting = engine({ servers: [userServer(idp)], store });
+    await expect(waiting.getToken('corp')).rejects.toMatchObject({ code: 'interaction_required' });
+    expect(waiting.status()[0]!.state).toBe('needsReauth');
+    const cli = engine({ servers: [userServer(idp)], store: createFileStore({ dir }) });
+    const token = await cli.login('corp');
+    expect((await waiting.getToken('corp')).accessToken).toBe(token.accessToken);
+  });
+
   it('a refresh answer without refresh_token keeps the old one (non-rotating IdP)', async () => {
     const plain = await startIdp({ accessTokenTtl: 300, rotateRefreshToken: false });
     try {
