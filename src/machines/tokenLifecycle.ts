@@ -181,14 +181,10 @@ export const tokenLifecycle = setup({
     holdsRenewableToken: ({ context }) => !!context.token && (!isUserFlow(context.flow) || !!context.token.refreshToken),
   },
   actions: {
-    holdToken: assign(({ context }, params: { token: TokenSet; generation: number }) => {
-      const token = isUserFlow(context.flow) ? params.token : withoutRefreshToken(params.token);
-      return {
-        token,
-        schedule: refreshSchedule(token, context.timing),
-        generation: params.generation,
-        lastError: null,
-      };
+    /** Take over a stored record's token (our start, or another process's renewal). */
+    holdStoredToken: assign(({ context }, stored: StoredToken) => {
+      const token = isUserFlow(context.flow) ? stored.token! : withoutRefreshToken(stored.token!);
+      return { token, schedule: refreshSchedule(token, context.timing), generation: stored.generation, lastError: null };
     }),
     /** A refresh answer without a refresh token keeps the one we sent (RFC 6749 §6 allows either). */
     holdRefreshedToken: assign(({ context }, params: { token: TokenSet }) => {
@@ -286,7 +282,7 @@ export const tokenLifecycle = setup({
             guard: { type: 'storeHoldsRetiredToken', params: ({ event }) => event.output },
             target: 'needsReauth',
             actions: [
-              { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+              { type: 'holdStoredToken', params: ({ event }) => event.output! },
               'distrustToken',
               {
                 type: 'recordError',
@@ -297,7 +293,7 @@ export const tokenLifecycle = setup({
           {
             guard: { type: 'storeHoldsUsableToken', params: ({ event }) => event.output },
             target: 'valid',
-            actions: { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+            actions: { type: 'holdStoredToken', params: ({ event }) => event.output! },
           },
           { target: 'acquiring' },
         ],
@@ -393,7 +389,7 @@ export const tokenLifecycle = setup({
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
                 target: '#tokenLifecycle.valid',
                 actions: [
-                  { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                  { type: 'holdStoredToken', params: ({ event }) => event.output! },
                   { type: 'emitRenewed', params: { how: 'adopted' } },
                 ],
               },
@@ -401,7 +397,7 @@ export const tokenLifecycle = setup({
                 // Expired, but its refresh token is newer than ours: ours was rotated away, spend theirs.
                 guard: { type: 'storeHoldsNewerUsableToken', params: ({ event }) => event.output },
                 target: 'deciding',
-                actions: { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                actions: { type: 'holdStoredToken', params: ({ event }) => event.output! },
               },
               { target: 'deciding', actions: { type: 'observeStore', params: ({ event }) => event.output } },
             ],
@@ -466,7 +462,7 @@ export const tokenLifecycle = setup({
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
                 target: '#tokenLifecycle.valid',
                 actions: [
-                  { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                  { type: 'holdStoredToken', params: ({ event }) => event.output! },
                   { type: 'emitRenewed', params: { how: 'adopted' } },
                 ],
               },
@@ -486,7 +482,7 @@ export const tokenLifecycle = setup({
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
                 target: '#tokenLifecycle.valid',
                 actions: [
-                  { type: 'holdToken', params: ({ event }) => ({ token: event.output!.token!, generation: event.output!.generation }) },
+                  { type: 'holdStoredToken', params: ({ event }) => event.output! },
                   { type: 'emitRenewed', params: { how: 'adopted' } },
                 ],
               },
