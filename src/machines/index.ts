@@ -10,3 +10,4 @@ export * from './flowCallback.js';
 export * from './flowResult.js';
 export * from './flowSubject.js';
 export * from './flowTypes.js';
+export * from './modelSync.js';
