@@ -14,11 +14,14 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PLUGIN_ENTRY = path.join(REPO_ROOT, 'dist', 'index.mjs');
 
 /**
- * `file://` URL of the built plugin, as OpenCode's `plugin` list takes it.
+ * `file://` URL of the built plugin, as OpenCode's `plugin` list takes it. `OPENCODE_E2E_PLUGIN` (a path or
+ * file URL) swaps in another build, for debugging the harness itself.
  * @returns {string}
  * @throws {Error} when the plugin is not built
  */
 export function pluginUrl() {
+  const override = process.env.OPENCODE_E2E_PLUGIN;
+  if (override) return override.startsWith('file:') ? override : pathToFileURL(path.resolve(override)).href;
   if (!existsSync(PLUGIN_ENTRY)) {
     throw new Error(`${PLUGIN_ENTRY} is missing: run \`npm run build\` first (npm test and npm run demo do it).`);
   }
