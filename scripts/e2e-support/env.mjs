@@ -20,7 +20,7 @@ import path from 'node:path';
  * @property {string} opencodeData `$XDG_DATA_HOME/opencode` (opencode.db, auth.json, log/)
  * @property {string} logDir `$XDG_DATA_HOME/opencode/log`
  * @property {string} authFile `$XDG_DATA_HOME/opencode/auth.json`
- * @property {string} tokenStore the plugin's default token store, `$XDG_CACHE_HOME/opencode-oauth-machines`
+ * @property {string} tokenStore the plugin's default token store, `$XDG_CACHE_HOME/opencode-oauth-machines/tokens`
  */
 
 /**
@@ -43,7 +43,7 @@ export function stateDirs(stateDir) {
     opencodeData: path.join(data, 'opencode'),
     logDir: path.join(data, 'opencode', 'log'),
     authFile: path.join(data, 'opencode', 'auth.json'),
-    tokenStore: path.join(root, 'cache', 'opencode-oauth-machines'),
+    tokenStore: path.join(root, 'cache', 'opencode-oauth-machines', 'tokens'),
   };
 }
 
