@@ -16,7 +16,14 @@ export interface TimingPolicy {
   skewMs: number;
   /** This process's draw in [0, 1): scales the jitter. One draw per process keeps its timing stable. */
   jitterFraction: number;
+  /** After a failed renewal that may pass (IdP down, lock timeout): fail fast for this long. Default 5 s. */
+  retryAfterFailureMs?: number;
+  /** After a failure only a config change fixes (invalid_client, invalid_scope, …). Default 60 s. */
+  retryAfterPermanentFailureMs?: number;
 }
+
+export const DEFAULT_RETRY_AFTER_FAILURE_MS = 5_000;
+export const DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS = 60_000;
 
 export interface RefreshSchedule {
   /** From here on: serve the token, but renew on the next demand. */

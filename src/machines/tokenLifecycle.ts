@@ -1,6 +1,12 @@
 import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
 import type { TokenErrorCode, TokenErrorInfo } from '../errors.js';
-import { refreshSchedule, type RefreshSchedule, type TimingPolicy } from './refreshWindow.js';
+import {
+  DEFAULT_RETRY_AFTER_FAILURE_MS,
+  DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS,
+  refreshSchedule,
+  type RefreshSchedule,
+  type TimingPolicy,
+} from './refreshWindow.js';
 import { isUserFlow, type FlowName, type TokenSet } from './token.js';
 
 /**
@@ -109,6 +115,9 @@ const errorInfo = (
   return { code: fallback, providerId: context.providerId, message: `[${context.providerId}] renewal failed` };
 };
 
+/** Failures no retry can fix: the client, grant or scope is wrong until the config (or the IdP) changes. */
+const PERMANENT_FAILURES: readonly string[] = ['invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_request', 'config'];
+
 const codeOf = (error: unknown): string | undefined =>
   error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 
@@ -175,7 +184,7 @@ export const tokenLifecycle = setup({
     isUncertain: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
     isLoginFailure: ({ context }, params: { error: unknown }) =>
       isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
-    hasToken: ({ context }) => context.token !== null,
+    holdsTokenOnlyALoginCanRenew: ({ context }) => !!context.token && isUserFlow(context.flow) && !context.token.refreshToken,
     softWindowOpen: ({ context }) => !!context.schedule && context.clock.now() >= context.schedule.softAt,
     /** A token the next demand can renew unattended: any machine-flow token, a user token with its refresh token. */
     holdsRenewableToken: ({ context }) => !!context.token && (!isUserFlow(context.flow) || !!context.token.refreshToken),
@@ -238,6 +247,11 @@ export const tokenLifecycle = setup({
     emitLoggedOut: emit({ type: 'logged_out' as const }),
   },
   delays: {
+    /** Longer when only a config change can help; short when the IdP may just be down for a moment. */
+    retryAfterFailure: ({ context }) =>
+      PERMANENT_FAILURES.includes(context.lastError?.code ?? '')
+        ? (context.timing.retryAfterPermanentFailureMs ?? DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS)
+        : (context.timing.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS),
     /** Until the soft window opens: the token stays fresh (and is served) until then. */
     untilSoftWindow: ({ context }) => Math.max(0, (context.schedule?.softAt ?? 0) - context.clock.now()),
   },
@@ -584,11 +598,23 @@ export const tokenLifecycle = setup({
 
     // A renewal failed without killing the credentials: keep what we hold, tell the waiting callers.
     settling: {
-      always: [
-        { guard: 'holdsRenewableToken', target: 'expiring', actions: 'emitFailure' },
-        { guard: 'hasToken', target: 'needsReauth' },
-        { target: 'acquiring', actions: 'emitFailure' },
-      ],
+      always: [{ guard: 'holdsTokenOnlyALoginCanRenew', target: 'needsReauth' }, { target: 'coolingDown' }],
+    },
+
+    // Fail fast for a while instead of sending every demand to a failing IdP: a token still before its
+    // hard deadline is served meanwhile; waiting callers get the error at once.
+    coolingDown: {
+      entry: 'emitFailure',
+      after: { retryAfterFailure: { target: 'resuming' } },
+      on: {
+        'TOKEN.NEEDED': { actions: 'emitFailure' },
+        'TOKEN.REJECTED': { guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) }, actions: 'distrustToken' },
+        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+        'STORE.CHANGED': { target: 'loading' },
+      },
+    },
+    resuming: {
+      always: [{ guard: 'holdsRenewableToken', target: 'expiring' }, { target: 'acquiring' }],
     },
 
     // A user flow whose refresh token is gone: credentials are kept, a login is needed.

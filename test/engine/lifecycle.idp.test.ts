@@ -203,6 +203,22 @@ describe('cross-process safety with a shared file store', () => {
   });
 });
 
+describe('failing fast', () => {
+  it('invalid_client: the error names the provider and the fix, and the next demands fail fast without the IdP', async () => {
+    idp.resetCounters();
+    const broken = engine({ servers: [machineServer(idp, { clientSecret: 'wrong-secret-value' })], store: createFileStore({ dir: await tempDir() }) });
+    const first = (await broken.getToken('svc').catch((e: unknown) => e)) as TokenError;
+    expect(first.code).toBe('invalid_client');
+    expect(first.message).toContain('[svc]');
+    expect(first.fix).toMatch(/client/);
+    expect(first.message).not.toContain('wrong-secret-value');
+    const again = await Promise.all([broken.getToken('svc'), broken.getToken('svc')].map((p) => p.catch((e: unknown) => e)));
+    expect(again.map((e) => (e as TokenError).code)).toEqual(['invalid_client', 'invalid_client']);
+    expect(idp.grantCount('client_credentials').requests).toBe(1);
+    expect(broken.status()[0]).toMatchObject({ state: 'coolingDown', lastError: { code: 'invalid_client' } });
+  });
+});
+
 describe('storage faults', () => {
   it('a corrupt store file: a warning, treated as a miss, then a fresh token', async () => {
     const dir = await tempDir();

@@ -26,7 +26,7 @@ const storeReads = Object.values(stored).map((output) => ({ output }));
 
 export const payloads: Record<string, object[]> = {
   'TOKEN.NEEDED': [{ interactive: false }, { interactive: true }],
-  'TOKEN.REJECTED': [{ accessToken: 'at-store' }, { accessToken: 'at-refreshed' }, { accessToken: 'at-unknown' }],
+  'TOKEN.REJECTED': ['at-store', 'at-stale', 'at-refreshed', 'at-acquired', 'at-unknown'].map((accessToken) => ({ accessToken })),
   'LOCK.FAILED': [{ error: error('lock_timeout') }],
   'xstate.done.actor.load': storeReads,
   'xstate.error.actor.load': [{ error: error('storage') }],
@@ -39,7 +39,7 @@ export const payloads: Record<string, object[]> = {
   'xstate.done.actor.refresh': [{ output: fresh('at-refreshed', 'rt-rotated') }, { output: fresh('at-refreshed') }],
   'xstate.error.actor.refresh': [{ error: error('invalid_grant') }, { error: error('uncertain') }, { error: error('transient') }],
   'xstate.done.actor.acquire': [{ output: fresh('at-acquired', 'rt-acquired') }, { output: fresh('at-acquired') }],
-  'xstate.error.actor.acquire': [{ error: error('transient') }, { error: error('access_denied') }],
+  'xstate.error.actor.acquire': [{ error: error('transient') }, { error: error('access_denied') }, { error: error('invalid_client') }],
   'xstate.done.actor.persist': [{ output: { generation: 6 } }],
   'xstate.error.actor.persist': [{ error: error('storage') }],
   'xstate.done.actor.retire': [{ output: { generation: 6 } }],

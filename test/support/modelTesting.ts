@@ -51,8 +51,12 @@ export function edgeCoveragePaths(
     edgeKey?: (source: AnyMachineSnapshot, event: EventObject, target: AnyMachineSnapshot) => string;
   },
 ): Path[] {
+  // A transition taken without changing the state value (targetless, with actions) still counts as its own
+  // edge; one whose guard failed leaves the snapshot as it was.
+  const changed = (source: AnyMachineSnapshot, target: AnyMachineSnapshot) =>
+    JSON.stringify(source.value) !== JSON.stringify(target.value) || JSON.stringify(source.context) !== JSON.stringify(target.context);
   const edgeKey =
-    options.edgeKey ?? ((source, event, target) => JSON.stringify([source.value, event, target.value]));
+    options.edgeKey ?? ((source, event, target) => JSON.stringify([source.value, event, target.value, changed(source, target)]));
   const traversal = {
     input: options.input,
     events: options.events,
@@ -62,14 +66,14 @@ export function edgeCoveragePaths(
   const shortest = new Map<string, Path>();
   for (const path of getShortestPaths(machine, traversal) as Path[]) shortest.set(options.serializeState(path.state), path);
   const candidates: Path[] = [];
-  for (const [vertex, { state: source, transitions }] of Object.entries(adjacency)) {
+  for (const [vertex, { transitions }] of Object.entries(adjacency)) {
     const head = shortest.get(vertex);
     if (!head) continue;
     for (const { event } of Object.values(transitions) as { event: EventObject }[]) {
       // Vertices merge snapshots whose contexts differ, so the expected snapshots are recomputed by running
       // the path's own events through the pure transition function.
       const steps = recompute(machine, options.input, [...head.steps.map((s) => s.event), event]);
-      candidates.push({ state: steps.at(-1)!.state, steps, weight: steps.length, source } as Path);
+      candidates.push({ state: steps.at(-1)!.state, steps, weight: steps.length, source: steps.at(-2)!.state } as Path);
     }
   }
   candidates.sort((a, b) => a.weight - b.weight);
