@@ -29,8 +29,10 @@ export function createAuthFetch(engine: TokenSource, providerId: string, options
   return (async (input: Request | string | URL, init?: RequestInit) => {
     const token = await engine.getToken(providerId, options.token);
     const response = await send(input, init, token);
-    if (response.status !== 401 || !replayable(input, init)) return response;
+    if (response.status !== 401) return response;
+    // Reported even when this request cannot be replayed: the next one should not carry a rejected token.
     engine.tokenRejected(providerId, token.accessToken);
+    if (!replayable(input, init)) return response;
     const renewed = await engine.getToken(providerId, options.token).catch(() => undefined);
     if (!renewed || renewed.accessToken === token.accessToken) return response;
     await response.body?.cancel().catch(() => {});
