@@ -10,6 +10,9 @@ import { answerText, describeRun, Scenario, sleep, tempRoot, Timings } from './h
 /** Only the gateway's /v1/models knows this model: OpenCode can reach it only through the plugin's discovery. */
 const GATEWAY_ONLY_MODEL = 'acme-gw-only-7b';
 
+/** Per scenario: OpenCode runs (~3 s each, slower when other files run beside) plus any wait for expiry. */
+const TEST_TIMEOUT_MS = 90_000;
+
 let lab: E2eLab;
 const root = tempRoot('machine');
 const timings = new Timings();
@@ -64,7 +67,7 @@ describe('machine flows with the real OpenCode CLI', () => {
       expect(lab.idp.grantCount('client_credentials').successes - before).toBeGreaterThanOrEqual(1);
       expect(scenario.sweep(lab)).toEqual([]);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('jwt_bearer: the GitHub Actions ID token from the (fake) Actions endpoint is the assertion', async () => {
     await timings.time('jwt_bearer (GitHub Actions)', async () => {
@@ -96,7 +99,7 @@ describe('machine flows with the real OpenCode CLI', () => {
       expect(lab.idp.grantErrors.filter((e) => e.grantType.includes('jwt-bearer'))).toEqual([]);
       expect(scenario.sweep(lab)).toEqual([]);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('token_exchange: a kubelet-style projected token file, rotated between runs, is re-read', async () => {
     await timings.time('token_exchange (projected file rotated)', async () => {
@@ -146,5 +149,5 @@ describe('machine flows with the real OpenCode CLI', () => {
         lab.idp.provider.off('grant.success', onGrant);
       }
     });
-  });
+  }, TEST_TIMEOUT_MS);
 });

@@ -1,0 +1,181 @@
+/**
+ * User flows through the real OpenCode CLI: device code and authorization code, logged in either on demand by
+ * `opencode run` (the plugin shows the code/URL on stderr, BROWSER opens it) or first with
+ * `opencode providers login` (the plugin's auth hook); then a token revoked at the IdP is recovered with one
+ * refresh and one replay.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROWSER_SCRIPT } from '../../lab/index.mjs';
+import { startLab } from '../../scripts/e2e-support/index.mjs';
+import type { E2eLab } from '../../scripts/e2e-support/lab.mjs';
+import { answerText, describeRun, Scenario, tempRoot, Timings } from './harness.js';
+
+const MODEL = 'lab-model';
+const DEVICE_LABEL = 'Device code login';
+const BROWSER_LABEL = 'Browser login (authorization code)';
+/** The plugin's stderr notice for a device login: "… enter the code ABCD-EFGH …" or a `code:` line. */
+const USER_CODE = /(?:enter the code|code:)\s+([A-Z0-9]{3,}(?:-[A-Z0-9]{3,})*)/;
+
+/** Per scenario: OpenCode runs (~3 s each, slower when other files run beside) plus any wait for expiry. */
+const TEST_TIMEOUT_MS = 90_000;
+
+let lab: E2eLab;
+const root = tempRoot('user');
+const timings = new Timings();
+/** access tokens the IdP saved, with whom they belong to (to revoke the right one) */
+const accessTokens: Array<{ value: string; accountId: string | undefined; clientId: string | undefined }> = [];
+
+beforeAll(async () => {
+  lab = await startLab({ idp: { deviceInterval: 1 } });
+  lab.idp.provider.on('access_token.saved', (token: any) =>
+    accessTokens.push({ value: String(token.jti), accountId: token.accountId, clientId: token.clientId }),
+  );
+});
+
+afterAll(async () => {
+  await lab?.stop();
+  root.remove();
+  timings.print('user-flows');
+});
+
+function userProvider(flow: 'device_code' | 'authorization_code', extra: Record<string, unknown> = {}) {
+  return {
+    name: 'Corp AI',
+    options: {
+      baseURL: lab.gateway.baseURL,
+      oauth2: {
+        issuer: lab.idp.issuer,
+        clientId: lab.idp.clients.native.client_id,
+        authFlow: flow,
+        scopes: ['openid', 'offline_access', 'api:read'],
+        ...extra,
+      },
+    },
+  };
+}
+
+/** The browser shim, logging in as `account`. */
+function browserEnv(account: string) {
+  return {
+    BROWSER: `${process.execPath} ${BROWSER_SCRIPT}`,
+    LAB_LOGIN_HINT: account,
+    OPENCODE_OAUTH_INTERACTIVE: '1',
+  };
+}
+
+const gatewayCalls = (sub: string) => lab.gateway.requests.filter((r) => r.path.endsWith('/chat/completions') && r.sub === sub);
+const grants = (grant: string) => lab.idp.grantCount(grant).successes;
+
+describe('user flows with the real OpenCode CLI', () => {
+  it('device_code on demand: `opencode run` shows the code on stderr, it is approved on the IdP pages, the answer comes', async () => {
+    await timings.time('device_code (run, approved on the IdP pages)', async () => {
+      const scenario = new Scenario(root.root, 'device-run', {
+        env: { OPENCODE_OAUTH_INTERACTIVE: '1' },
+        config: { provider: { dev: userProvider('device_code', { openBrowser: false }) } },
+      });
+      const before = grants('device_code');
+      const proc = scenario.start(`dev/${MODEL}`);
+      const match = await proc.waitFor(USER_CODE, 25_000);
+      const approval = await lab.idp.approveDevice(String(match[1]), { loginHint: 'dana' });
+      expect(approval.approved).toBe(true);
+      const result = await proc.done;
+
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(answerText(result.stdout)).toContain('sub=dana');
+      expect(grants('device_code') - before).toBe(1);
+      expect(gatewayCalls('dana').every((r) => r.authorized)).toBe(true);
+
+      // the next run uses the stored token: no second login
+      const again = await scenario.run(`dev/${MODEL}`);
+      expect(again.code, describeRun(again)).toBe(0);
+      expect(again.stderr).not.toMatch(USER_CODE);
+      expect(grants('device_code') - before).toBe(1);
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('device_code through `opencode providers login` (the auth hook), BROWSER approves, then `opencode run` answers', async () => {
+    await timings.time('device_code (providers login, BROWSER)', async () => {
+      const scenario = new Scenario(root.root, 'device-login', {
+        env: browserEnv('erin'),
+        config: { provider: { dev: userProvider('device_code') } },
+      });
+      const before = grants('device_code');
+      const login = await scenario.opencode(['providers', 'login', '-p', 'dev', '-m', DEVICE_LABEL]);
+      expect(login.code, describeRun(login)).toBe(0);
+      expect(`${login.stdout}\n${login.stderr}`).toMatch(/Login successful/i);
+      expect(grants('device_code') - before).toBe(1);
+
+      const result = await scenario.run(`dev/${MODEL}`, 'hello', { env: { OPENCODE_OAUTH_INTERACTIVE: '0' } });
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(answerText(result.stdout)).toContain('sub=erin');
+      expect(grants('device_code') - before).toBe(1);
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('authorization_code on demand: BROWSER completes the PKCE login on the loopback redirect', async () => {
+    await timings.time('authorization_code (run, BROWSER shim)', async () => {
+      const scenario = new Scenario(root.root, 'authcode-run', {
+        env: browserEnv('frank'),
+        config: { provider: { web: userProvider('authorization_code') } },
+      });
+      const before = grants('authorization_code');
+      const result = await scenario.run(`web/${MODEL}`);
+
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(answerText(result.stdout)).toContain('sub=frank');
+      expect(grants('authorization_code') - before).toBe(1);
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('authorization_code through `opencode providers login`, then `opencode run` answers without a browser', async () => {
+    await timings.time('authorization_code (providers login, BROWSER shim)', async () => {
+      const scenario = new Scenario(root.root, 'authcode-login', {
+        env: browserEnv('grace'),
+        config: { provider: { web: userProvider('authorization_code') } },
+      });
+      const before = grants('authorization_code');
+      const login = await scenario.opencode(['providers', 'login', '-p', 'web', '-m', BROWSER_LABEL]);
+      expect(login.code, describeRun(login)).toBe(0);
+      expect(grants('authorization_code') - before).toBe(1);
+
+      const result = await scenario.run(`web/${MODEL}`, 'hello', { env: { BROWSER: '/bin/false', OPENCODE_OAUTH_INTERACTIVE: '0' } });
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(answerText(result.stdout)).toContain('sub=grace');
+      expect(grants('authorization_code') - before).toBe(1);
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('a token revoked at the IdP: the gateway 401s once, the plugin refreshes once and the replay succeeds', async () => {
+    await timings.time('revoked token → 401 → one refresh + replay', async () => {
+      const scenario = new Scenario(root.root, 'revoked', {
+        env: browserEnv('heidi'),
+        config: { provider: { web: userProvider('authorization_code') } },
+      });
+      const first = await scenario.run(`web/${MODEL}`);
+      expect(first.code, describeRun(first)).toBe(0);
+      const current = accessTokens.filter((t) => t.accountId === 'heidi').at(-1);
+      expect(current).toBeDefined();
+      expect(await lab.idp.revokeToken(current!.value)).toBe(true);
+
+      const refreshBefore = grants('refresh_token');
+      const loginsBefore = grants('authorization_code');
+      const callsBefore = gatewayCalls('heidi').length;
+      const unauthorizedBefore = lab.gateway.requests.filter((r) => r.status === 401).length;
+      // no browser now: the recovery must come from the refresh token alone
+      const second = await scenario.run(`web/${MODEL}`, 'hello', { env: { BROWSER: '/bin/false', OPENCODE_OAUTH_INTERACTIVE: '0' } });
+
+      expect(second.code, describeRun(second)).toBe(0);
+      expect(answerText(second.stdout)).toContain('sub=heidi');
+      expect(lab.gateway.requests.filter((r) => r.status === 401).length - unauthorizedBefore).toBe(1);
+      expect(grants('refresh_token') - refreshBefore).toBe(1);
+      expect(grants('authorization_code') - loginsBefore).toBe(0);
+      expect(gatewayCalls('heidi').length - callsBefore).toBeGreaterThanOrEqual(1);
+      expect(lab.idp.counters.token.refresh_token?.errors ?? {}).toEqual({});
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+});
