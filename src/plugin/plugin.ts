@@ -1,0 +1,324 @@
+import { mergeModels, type ModelEntry } from '../adapters/models/index.js';
+import { fromOpenCodeLogLevel, parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
+import { TokenError } from '../errors.js';
+import type { FlowDeps, FlowNotice } from '../flows/index.js';
+import { isUserFlow } from '../machines/token.js';
+import type { AuthHook, ChatModelInput, Hooks, OpenCodeConfig, Plugin, PluginInput } from './opencodeTypes.js';
+import { createPluginLogger, type PluginLogger } from './pluginLogger.js';
+import { PLACEHOLDER_API_KEY, registerProvider, SecretStash } from './providerEntry.js';
+import { createSession, sessionSignature, storeDirOf, type Session } from './session.js';
+import { findProtectedAccess } from './toolGuard.js';
+import { createTools } from './tools.js';
+import { createUserSurface, detectSurface, mayStartInteractiveLogin, type UserSurface } from './userSurface.js';
+
+/**
+ * The OpenCode shell: hooks become engine calls and machine events, snapshots become hook outputs.
+ * No OAuth logic lives here.
+ */
+
+/** How many providers `opencode auth login` can offer: one per exported plugin function (see src/index.ts). */
+export const LOGIN_SLOTS = 8;
+
+export const LOGIN_LABELS = {
+  authorization_code: 'Browser login (authorization code)',
+  device_code: 'Device code login',
+} as const;
+
+/** Codes of a failed token lookup that only a login can fix. */
+const LOGIN_CODES = new Set(['interaction_required', 'no_refresh_token', 'invalid_grant', 'evicted', 'expired_token', 'access_denied']);
+
+/** How long `opencode auth login` waits for the flow to show its URL or code before returning to OpenCode. */
+const FIRST_NOTICE_WAIT_MS = 20_000;
+/** After a login, the model list is fetched (bounded) so the provider shows its models on the next start. */
+const POST_LOGIN_SYNC_MS = 10_000;
+
+export interface PluginDeps {
+  env?: Record<string, string | undefined>;
+  argv?: readonly string[];
+  tty?: { stdin: boolean; stderr: boolean };
+  writeStderr?: (text: string) => void;
+  now?: () => number;
+  /** Where tokens are stored (default: the per-OS cache dir, `cacheNamespace` from the config). */
+  storeDirFor?: (namespace: string) => string;
+  flowDeps?: Partial<Omit<FlowDeps, 'http'>>;
+  importModule?: (name: string) => Promise<unknown>;
+}
+
+export interface OAuthMachinesPlugins {
+  /** The main plugin: config, chat.headers, tools, the tool guard, and login slot 0. */
+  plugin: Plugin;
+  /** Plugins that only carry the `auth` entry of the 2nd … LOGIN_SLOTS-th interactive provider. */
+  loginSlots: Plugin[];
+  /** For tests and embedders: the running session, if the config hook ran. */
+  session(): Session | undefined;
+  /** Stops the engine and the model syncs (the `dispose` of the last instance does the same). */
+  shutdown(): void;
+}
+
+const flowOf = (provider: ProviderConfig) => (provider.passthrough ? 'passthrough' : provider.authFlow);
+
+export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesPlugins {
+  const env = deps.env ?? process.env;
+  const now = deps.now ?? Date.now;
+  let session: Session | undefined;
+  let building: Promise<Session> | undefined;
+  let logger: PluginLogger | undefined;
+  let surface: UserSurface | undefined;
+  let instances = 0;
+  let directory = process.cwd();
+  const stash = new SecretStash();
+  const shownIssues = new Set<string>();
+  const authHooks = new Map<string, AuthHook>();
+
+  const log = () => logger!;
+  const mayLogin = () => mayStartInteractiveLogin(env, deps.tty);
+
+  const reportIssue = (issue: ConfigIssue) => {
+    const key = `${issue.severity}|${issue.message}`;
+    const fields = { providerId: issue.providerId, source: issue.source, field: issue.field, issue: issue.message };
+    if (issue.severity === 'error') log().error('config_issue', fields);
+    else log().warn('config_issue', fields);
+    if (issue.severity === 'error' && !shownIssues.has(key)) surface?.showIssue(issue);
+    shownIssues.add(key);
+  };
+
+  const currentSession = () => session;
+
+  /** A fetch for OpenCode's provider options that always goes through the session running now. */
+  const fetchFor = (providerId: string): typeof fetch =>
+    (async (input: Request | string | URL, init?: RequestInit) => {
+      const running = session;
+      log().debug('upstream_request', { providerId });
+      if (!running?.providers.has(providerId)) return fetch(input, init);
+      return running.engine.fetch(providerId, { token: { interactive: false } })(input, init);
+    }) as typeof fetch;
+
+  /** An interactive login through the engine (single flight), then a model resync. */
+  async function login(providerId: string, via: string): Promise<void> {
+    const running = session;
+    if (!running) throw new Error('opencode-oauth-machines: not configured yet');
+    log().info('login_started', { providerId, via });
+    try {
+      await running.engine.login(providerId);
+    } catch (error) {
+      log().warn('login_failed', { providerId, via, code: error instanceof TokenError ? error.code : undefined, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+    log().info('login_succeeded', { providerId, via });
+    await resync(running, providerId);
+  }
+
+  async function resync(running: Session, providerId: string) {
+    const runner = running.runners.get(providerId);
+    if (!runner) return;
+    runner.actor.send({ type: 'SYNC.REQUESTED' });
+    await runner.firstSync(POST_LOGIN_SYNC_MS);
+  }
+
+  function authHookFor(provider: ProviderConfig): AuthHook {
+    const cached = authHooks.get(provider.id);
+    if (cached) return cached;
+    const label = LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login';
+    const hook: AuthHook = {
+      provider: provider.id,
+      // Runs when auth.json holds our placeholder for this provider: wire the provider like the config hook does.
+      loader: async () => ({ apiKey: PLACEHOLDER_API_KEY, fetch: fetchFor(provider.id) }),
+      methods: [
+        {
+          type: 'oauth',
+          label,
+          async authorize() {
+            const running = session;
+            if (!running?.providers.has(provider.id)) throw new Error(`${provider.id} is not configured for OAuth login`);
+            const firstNotice = new Promise<FlowNotice>((resolve) => running.loginWaiters.set(provider.id, resolve));
+            const done = login(provider.id, 'auth');
+            const settled = done.then(
+              () => undefined,
+              () => undefined,
+            );
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const notice = await Promise.race([
+              firstNotice,
+              settled,
+              new Promise<undefined>((resolve) => {
+                timer = setTimeout(() => resolve(undefined), FIRST_NOTICE_WAIT_MS);
+              }),
+            ]);
+            clearTimeout(timer);
+            running.loginWaiters.delete(provider.id);
+            return {
+              url: notice?.url ?? '',
+              instructions: notice?.text ?? `Logging in to ${provider.name} (${label})…`,
+              method: 'auto' as const,
+              async callback() {
+                try {
+                  await done;
+                  // OpenCode records a login per provider; the credential itself stays in our store.
+                  return { type: 'success' as const, key: PLACEHOLDER_API_KEY };
+                } catch (error) {
+                  surface?.showError(error instanceof Error ? error.message : `login to ${provider.id} failed`);
+                  return { type: 'failed' as const };
+                }
+              },
+            };
+          },
+        },
+      ],
+    };
+    authHooks.set(provider.id, hook);
+    return hook;
+  }
+
+  /** The k-th provider with an interactive flow: what login slot k offers (read after the config hook ran). */
+  const authForSlot = (slot: number): AuthHook | undefined => {
+    const interactive = [...(session?.providers.values() ?? [])].filter((p) => isUserFlow(flowOf(p)));
+    const provider = interactive[slot];
+    return provider ? authHookFor(provider) : undefined;
+  };
+
+  async function ensureSession(config: OpenCodeConfig, options: unknown): Promise<Session> {
+    stash.restore(config, options);
+    const parsed = parseOpenCodeConfig(config, { pluginOptions: options });
+    log().setLevel(parsed.runtime.logLevel);
+    for (const issue of [...parsed.errors, ...parsed.warnings]) reportIssue(issue);
+    const signature = sessionSignature(parsed, storeDirOf(parsed, { env, ...(deps.storeDirFor ? { storeDirFor: deps.storeDirFor } : {}) }), env);
+    if (session?.signature === signature) {
+      log().debug('session_reused', { providers: [...session.providers.keys()].join(',') });
+      return session;
+    }
+    if (building) await building.catch(() => undefined);
+    if (session?.signature === signature) return session;
+    session?.stop();
+    session = undefined;
+    authHooks.clear();
+    building = createSession(parsed, signature, {
+      env,
+      logger: log(),
+      now,
+      showLogin: (notice) => surface?.showLogin(notice),
+      ...(deps.storeDirFor ? { storeDirFor: deps.storeDirFor } : {}),
+      ...(deps.flowDeps ? { flowDeps: deps.flowDeps } : {}),
+      ...(deps.importModule ? { importModule: deps.importModule } : {}),
+    });
+    try {
+      session = await building;
+    } finally {
+      building = undefined;
+    }
+    for (const issue of session.engine.issues) reportIssue(issue);
+    log().debug('session_started', { providers: [...session.providers.keys()].join(','), storeDir: session.storeDir });
+    return session;
+  }
+
+  async function configHook(config: OpenCodeConfig, options: unknown) {
+    const hostLevel = fromOpenCodeLogLevel(config.logLevel);
+    if (hostLevel) log().setLevel(hostLevel);
+    const running = await ensureSession(config, options);
+    // Warm-up: the first sync of each provider, in parallel, each bounded; never interactive.
+    await Promise.all(
+      [...running.providers.values()].map((provider) =>
+        provider.warmupTimeoutMs > 0 ? running.runners.get(provider.id)?.firstSync(provider.warmupTimeoutMs) : undefined,
+      ),
+    );
+    for (const provider of running.providers.values()) {
+      const runner = running.runners.get(provider.id);
+      const discovered = runner?.models() ?? [];
+      const existing = config.provider?.[provider.id]?.models;
+      const { models } = mergeModels(existing, discovered, provider.nameOverrides);
+      registerProvider(config, provider, models as Record<string, ModelEntry>, fetchFor(provider.id));
+      log().info('models_discovered', {
+        providerId: provider.id,
+        count: discovered.length,
+        source: runner?.fresh() ? 'sync' : discovered.length > 0 ? 'cache' : 'none',
+        listed: Object.keys(models).length,
+      });
+    }
+    stash.strip(config, options);
+    log().info('providers_registered', {
+      providers: [...running.providers.keys()].join(','),
+      broken: [...running.broken.keys()].join(','),
+    });
+  }
+
+  async function chatHeaders(input: ChatModelInput, output: { headers: Record<string, string> }) {
+    const providerId = input.model?.providerID;
+    const running = session;
+    if (!providerId || !running) return;
+    const broken = running.broken.get(providerId);
+    if (broken) throw new Error(`opencode-oauth-machines: ${broken.message} — fix this provider's block in opencode.json`);
+    const provider = running.providers.get(providerId);
+    if (!provider) return;
+    let headers: Record<string, string>;
+    try {
+      headers = await running.engine.headers(providerId, { interactive: false });
+    } catch (error) {
+      const code = error instanceof TokenError ? error.code : undefined;
+      if (!code || !LOGIN_CODES.has(code) || !isUserFlow(flowOf(provider))) throw error;
+      if (!mayLogin()) {
+        throw new Error(
+          `[${providerId}] not logged in to ${provider.name} — run \`opencode auth login\`, pick "${provider.name}" and "${LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS]}"` +
+            ` (or set OPENCODE_OAUTH_INTERACTIVE=1 to log in from the first request)`,
+        );
+      }
+      log().info('login_started', { providerId, via: 'request' });
+      headers = await running.engine.headers(providerId, { interactive: true });
+      log().info('login_succeeded', { providerId, via: 'request' });
+      void resync(running, providerId);
+    }
+    Object.assign(output.headers, headers);
+  }
+
+  async function toolGuard(input: { tool: string }, output: { args: unknown }) {
+    const running = session;
+    if (!running) return;
+    const hit = findProtectedAccess(input.tool, output.args, running.guarded, directory);
+    if (!hit) return;
+    log().warn('tool_refused', { tool: input.tool, protects: hit.what });
+    throw new Error(`opencode-oauth-machines: refused — the ${input.tool} tool may not access ${hit.what}. Credentials are not readable by the agent; use the oauth_status tool instead.`);
+  }
+
+  const tools = createTools({ session: currentSession, mayLogin, login: (id) => login(id, 'tool') });
+
+  function init(input: PluginInput) {
+    if (!logger) logger = createPluginLogger(input.client, fromOpenCodeLogLevel(env.OPENCODE_LOG_LEVEL) ?? 'info');
+    else logger.setClient(input.client);
+    if (!surface) surface = createUserSurface({ client: input.client, surface: detectSurface(deps.argv), ...(deps.writeStderr ? { writeStderr: deps.writeStderr } : {}), now });
+    else surface.setClient(input.client);
+    if (typeof input.directory === 'string') directory = input.directory;
+  }
+
+  function shutdown() {
+    session?.stop();
+    session = undefined;
+  }
+
+  const plugin: Plugin = async (input, options) => {
+    init(input);
+    instances++;
+    log().info('plugin_loaded', { instances, directory: input.directory });
+    const hooks: Hooks = {
+      config: (config) => configHook(config, options),
+      'chat.headers': chatHeaders,
+      'tool.execute.before': toolGuard,
+      tool: tools,
+      dispose: async () => {
+        instances = Math.max(0, instances - 1);
+        if (instances === 0) shutdown();
+      },
+    };
+    Object.defineProperty(hooks, 'auth', { enumerable: true, get: () => authForSlot(0) });
+    return hooks;
+  };
+
+  const loginSlots: Plugin[] = Array.from({ length: LOGIN_SLOTS - 1 }, (_, index) => {
+    const slot = index + 1;
+    return async () => {
+      const hooks: Hooks = {};
+      // OpenCode reads `auth` when it lists logins and builds providers, after the config hooks ran.
+      Object.defineProperty(hooks, 'auth', { enumerable: true, get: () => authForSlot(slot) });
+      return hooks;
+    };
+  });
+
+  return { plugin, loginSlots, session: currentSession, shutdown };
+}

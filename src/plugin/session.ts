@@ -1,0 +1,139 @@
+import { tokenFingerprint } from '../adapters/redact.js';
+import { cacheDirFor } from '../adapters/storage/cacheDir.js';
+import { createFileStore } from '../adapters/storage/fileStore.js';
+import type { ConfigIssue, ParsedConfig, ProviderConfig } from '../config/index.js';
+import type { FlowDeps, FlowNotice } from '../flows/index.js';
+import { createTokenEngine, type TokenEngine } from '../runtime/index.js';
+import { inspectorFromEnv, INSPECT_ENV, type RedactingInspector } from './inspector.js';
+import { createModelCache, modelCacheDir, type ModelCache } from './modelCache.js';
+import { startModelSync, type ModelSyncRunner } from './modelSyncRunner.js';
+import type { PluginLogger } from './pluginLogger.js';
+import { protectedPaths, type ProtectedPath } from './toolGuard.js';
+
+/**
+ * Everything one managed configuration needs at runtime: one engine (one tokenLifecycle actor per provider),
+ * one modelSync actor per provider, the model cache and the protected paths. Built once per process and
+ * reused across `config` calls while the managed configuration stays the same (OpenCode may run the hook
+ * more than once, and loads the plugin per instance).
+ */
+export interface Session {
+  readonly signature: string;
+  readonly parsed: ParsedConfig;
+  readonly providers: ReadonlyMap<string, ProviderConfig>;
+  readonly engine: TokenEngine;
+  readonly runners: ReadonlyMap<string, ModelSyncRunner>;
+  readonly cache: ModelCache;
+  readonly storeDir: string;
+  readonly guarded: readonly ProtectedPath[];
+  /** Providers the config names but that could not be started, with why. */
+  readonly broken: ReadonlyMap<string, ConfigIssue>;
+  /** A login started through the auth hook waits here for its first notice (URL, device code). */
+  readonly loginWaiters: Map<string, (notice: FlowNotice) => void>;
+  stop(): void;
+}
+
+export interface SessionDeps {
+  env: Record<string, string | undefined>;
+  logger: PluginLogger;
+  now: () => number;
+  /** Shows a login notice nobody waits for (stderr + toast). */
+  showLogin(notice: FlowNotice & { providerId: string }): void;
+  storeDirFor?: (namespace: string) => string;
+  flowDeps?: Partial<Omit<FlowDeps, 'http'>>;
+  importModule?: (name: string) => Promise<unknown>;
+}
+
+/** Fields whose values are secret: the signature holds their fingerprint, never the value. */
+const SECRET_KEYS = new Set(['clientSecret', 'privateKey', 'headers', 'command', 'jwk']);
+
+function secretFree(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(secretFree);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, item]) => [key, SECRET_KEYS.has(key) && item !== undefined ? `sha256:${tokenFingerprint(JSON.stringify(item))}` : secretFree(item)]),
+    );
+  }
+  return value;
+}
+
+/** What decides whether the running session still fits: providers, runtime settings, store, inspector. */
+export function sessionSignature(parsed: ParsedConfig, storeDir: string, env: Record<string, string | undefined>): string {
+  return JSON.stringify(secretFree({ providers: parsed.providers, runtime: parsed.runtime, storeDir, inspect: env[INSPECT_ENV] ?? null }));
+}
+
+export function storeDirOf(parsed: ParsedConfig, deps: Pick<SessionDeps, 'env' | 'storeDirFor'>): string {
+  return deps.storeDirFor?.(parsed.runtime.cacheNamespace) ?? cacheDirFor(parsed.runtime.cacheNamespace, deps.env as NodeJS.ProcessEnv);
+}
+
+export async function createSession(parsed: ParsedConfig, signature: string, deps: SessionDeps): Promise<Session> {
+  const { logger, now } = deps;
+  const storeDir = storeDirOf(parsed, deps);
+  const loginWaiters = new Map<string, (notice: FlowNotice) => void>();
+  let inspector: RedactingInspector | undefined;
+  try {
+    inspector = await inspectorFromEnv(deps.env, logger, deps.importModule);
+  } catch {
+    inspector = undefined;
+  }
+  const engine = createTokenEngine({
+    providers: parsed.providers,
+    store: createFileStore({ dir: storeDir, logger, now }),
+    logger,
+    now,
+    notify: (notice) => {
+      const waiter = loginWaiters.get(notice.providerId);
+      if (waiter) {
+        // OpenCode's login command prints the URL and our instructions itself.
+        loginWaiters.delete(notice.providerId);
+        waiter(notice);
+        return;
+      }
+      deps.showLogin(notice);
+    },
+    ...(deps.flowDeps ? { flowDeps: deps.flowDeps } : {}),
+    ...(inspector ? { inspect: inspector.inspect } : {}),
+  });
+  const running = new Set(engine.providerIds);
+  const providers = new Map(parsed.providers.filter((p) => running.has(p.id)).map((p) => [p.id, p]));
+  const broken = new Map<string, ConfigIssue>();
+  for (const issue of [...parsed.errors, ...engine.issues]) {
+    if (issue.providerId && !running.has(issue.providerId) && !broken.has(issue.providerId)) broken.set(issue.providerId, issue);
+  }
+
+  const cache = createModelCache(modelCacheDir(storeDir), now);
+  const runners = new Map<string, ModelSyncRunner>();
+  await Promise.all(
+    [...providers.values()].map(async (provider) => {
+      const lastKnown = await cache.read(provider.id, provider.baseURL);
+      runners.set(
+        provider.id,
+        startModelSync({ provider, engine, cache, lastKnown, logger, ...(inspector ? { inspect: inspector.inspect } : {}) }),
+      );
+    }),
+  );
+  // A renewal anywhere (a login, another process's refresh picked up) lets a waiting sync go on.
+  const unsubscribe = logger.onEvent((event, fields) => {
+    if (event === 'token_renewed' && typeof fields.providerId === 'string') runners.get(fields.providerId)?.tokenAvailable();
+  });
+
+  return {
+    signature,
+    parsed,
+    providers,
+    engine,
+    runners,
+    cache,
+    storeDir,
+    guarded: protectedPaths({ storeDir, providers: parsed.providers }),
+    broken,
+    loginWaiters,
+    stop() {
+      unsubscribe();
+      for (const runner of runners.values()) runner.stop();
+      engine.stop();
+      inspector?.stop();
+    },
+  };
+}
