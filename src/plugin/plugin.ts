@@ -265,7 +265,11 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       log().info('login_succeeded', { providerId, via: 'request' });
       void resync(running, providerId);
     }
-    Object.assign(output.headers, headers);
+    for (const [name, value] of Object.entries(headers)) {
+      // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
+      for (const key of Object.keys(output.headers)) if (key.toLowerCase() === name.toLowerCase()) delete output.headers[key];
+      output.headers[name.toLowerCase() === 'authorization' ? 'Authorization' : name] = value;
+    }
   }
 
   async function toolGuard(input: { tool: string }, output: { args: unknown }) {

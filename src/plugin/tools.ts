@@ -33,7 +33,7 @@ function statusLine(status: ProviderStatus, models: number | undefined): string 
     `flow ${status.flow}`,
     status.expiresInSec !== undefined ? formatDuration(status.expiresInSec) : 'no token',
     status.servable ? 'token usable' : 'token not usable',
-    models !== undefined ? `${models} models` : undefined,
+    `${models ?? 0} models`,
     status.lastError ? `last error ${status.lastError.code}: ${status.lastError.message}` : undefined,
   ];
   return scrubSecrets(parts.filter(Boolean).join(', '));
