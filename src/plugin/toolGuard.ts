@@ -104,10 +104,19 @@ export function findProtectedAccess(
         if (entry.directory ? inside(resolved, entry.path) : resolved === entry.path) return entry;
         if (recursive && inside(entry.path, resolved) && resolved !== path.parse(resolved).root) return entry;
       }
-      if (spellings(entry.path).some((form) => text.includes(form))) return entry;
+      if (spellings(entry.path).some((form) => mentions(text, form))) return entry;
     }
   }
   return undefined;
+}
+
+/** `form` appears in `text` as a whole path (`/a/tokens` is in `cat /a/tokens/x`, not in `/a/tokens-notes`). */
+function mentions(text: string, form: string): boolean {
+  for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) {
+    const next = text[at + form.length];
+    if (next === undefined || /[\s/"'`;|&)<>]/.test(next)) return true;
+  }
+  return false;
 }
 
 function safeFileUrl(url: string): string | undefined {

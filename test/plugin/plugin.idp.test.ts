@@ -208,7 +208,7 @@ describe('401 recovery through the provider fetch', () => {
       body: JSON.stringify({ model: 'lab-model', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(response.status).toBe(200);
-    expect((await response.json()).choices[0].message.content).toMatch(/client=lab-basic/);
+    expect(((await response.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toMatch(/client=lab-basic/);
     expect(gateway.requests.map((r) => r.status)).toEqual([401, 200]);
     expect(idp.grantCount('client_credentials').successes).toBe(acquiredBefore + 1);
     await storedTokens(h.storeDir);
