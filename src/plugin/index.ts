@@ -13,5 +13,6 @@ export {
   INSPECT_ENV,
   type InspectorAdapter,
   type RedactingInspector,
+  type StatelyEvent,
 } from './inspector.js';
 export type * from './opencodeTypes.js';
