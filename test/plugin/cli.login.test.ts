@@ -152,4 +152,21 @@ describe('the real OpenCode CLI', () => {
     }
     expect(visible).not.toContain(idp.clients.basic.client_secret);
   }, 60_000);
+
+  it('runs a prompt through the provider fetch: a 401 on the chat request is renewed and replayed once', async () => {
+    gateway.resetLog();
+    const grantsBefore = idp.grantCount('client_credentials').successes;
+    const run = opencode(['run', '--model', 'svc/lab-model', 'hello']);
+    // Once the plugin's start-up model sync went through, the gateway refuses the next request once.
+    const deadline = Date.now() + 20_000;
+    while (!gateway.requests.some((r) => r.path.endsWith('/models')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    gateway.rejectNext(1);
+    const result = await run;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Hello from the lab gateway (model lab-model); sub=- client=lab-basic');
+    const chats = gateway.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.status);
+    // Title and main request; the first got the 401 and was replayed exactly once.
+    expect(chats).toEqual([401, 200, 200]);
+    expect(idp.grantCount('client_credentials').successes).toBe(grantsBefore + 1);
+  }, 40_000);
 });
