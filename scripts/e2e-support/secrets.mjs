@@ -85,6 +85,18 @@ export class SecretCollector {
   }
 
   /**
+   * The kinds of secret known, with how many of each (e.g. `{ refresh_token: 3, code_verifier: 1 }`): lets a
+   * test show that its sweep looked for every kind the scenario produced.
+   * @returns {Record<string, number>}
+   */
+  kinds() {
+    /** @type {Record<string, number>} */
+    const counts = {};
+    for (const kind of this.values.values()) counts[kind] = (counts[kind] ?? 0) + 1;
+    return counts;
+  }
+
+  /**
    * Kinds of secrets found in a text.
    * @param {string} text
    * @returns {string[]}

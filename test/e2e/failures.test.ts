@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp } from '../../lab/index.mjs';
 import { grepLines, startLab } from '../../scripts/e2e-support/index.mjs';
 import type { E2eLab } from '../../scripts/e2e-support/lab.mjs';
-import { answerText, describeRun, Scenario, tempRoot, Timings } from './harness.js';
+import { answerText, describeRun, Scenario, shownErrors, tempRoot, Timings } from './harness.js';
 
 const MODEL = 'lab-model';
 /** Our deadline for a failing run. OpenCode's own retries against an unreachable *gateway* take ~65 s; a token
@@ -50,9 +50,6 @@ function machineProvider(issuer: string, extra: Record<string, unknown> = {}, mo
   };
 }
 
-/** What the user sees of a failed run: stderr plus any error event in stdout. */
-const shown = (r: { stdout: string; stderr: string }) => `${r.stderr}\n${r.stdout}`;
-
 describe('failures with the real OpenCode CLI', () => {
   it('one broken provider beside a working one: the working one answers, the broken one is named with its field', async () => {
     await timings.time('broken provider beside a working one (2 runs)', async () => {
@@ -85,7 +82,8 @@ describe('failures with the real OpenCode CLI', () => {
       const broken = await scenario.run(`broken/${MODEL}`, 'hello', { timeoutMs: FAILURE_DEADLINE_MS });
       expect(broken.timedOut).toBe(false);
       expect(broken.code, describeRun(broken)).not.toBe(0);
-      expect(shown(broken)).toMatch(/broken/);
+      // OpenCode prints the plugin's error: provider, field, and what to do
+      expect(shownErrors(broken)).toMatch(/broken: clientSecret is required[^\n]*— fix/);
       timings.record('  broken provider: failing run', broken.ms);
       expect(scenario.sweep(lab)).toEqual([]);
     });
@@ -108,8 +106,8 @@ describe('failures with the real OpenCode CLI', () => {
 
       expect(result.timedOut, describeRun(result)).toBe(false);
       expect(result.code, describeRun(result)).not.toBe(0);
-      expect(shown(result)).toMatch(/corp/);
-      expect(shown(result)).toMatch(/Error/);
+      // `Error: [corp] <what failed> — <what to do>`: the provider, the cause and a fix, from chat.headers
+      expect(shownErrors(result)).toMatch(/\[corp\][^\n]*could not connect[^\n]* — /);
       // nothing reached the gateway without a token
       expect(lab.gateway.counters.chatCompletions - requestsBefore).toBe(0);
       timings.record('  IdP down: failing run', result.ms);
@@ -131,7 +129,7 @@ describe('failures with the real OpenCode CLI', () => {
         const result = await scenario.run(`corp/${MODEL}`, 'hello', { timeoutMs: FAILURE_DEADLINE_MS });
         expect(result.timedOut, describeRun(result)).toBe(false);
         expect(result.code, describeRun(result)).not.toBe(0);
-        expect(shown(result)).toMatch(/corp/);
+        expect(shownErrors(result)).toMatch(/\[corp\][^\n]*token endpoint[^\n]* — /);
         expect(lab.gateway.counters.chatCompletions - requestsBefore).toBe(0);
         timings.record('  IdP hangs: failing run', result.ms);
         expect(scenario.sweep(lab)).toEqual([]);
@@ -140,4 +138,11 @@ describe('failures with the real OpenCode CLI', () => {
       }
     });
   }, TEST_TIMEOUT_MS);
+
+  it('the leak sweeps above looked for every kind of secret these scenarios produced', () => {
+    const kinds = lab.secrets.kinds();
+    for (const kind of ['client_secret:post', 'client_credentials']) {
+      expect(kinds[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+  });
 });

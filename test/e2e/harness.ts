@@ -80,9 +80,12 @@ export class Scenario {
     return result;
   }
 
-  /** `opencode run --format json --model <model> <prompt>` */
+  /**
+   * `opencode run --format json --log-level DEBUG --model <model> <prompt>`. DEBUG makes OpenCode and the
+   * plugin (which follows OpenCode's level) log the most, so the leak sweep sees the most.
+   */
   run(model: string, prompt = 'hello', options: { env?: Record<string, string>; timeoutMs?: number } = {}) {
-    return this.opencode(['run', '--format', 'json', '--model', model, prompt], options);
+    return this.opencode(runArgs(model, prompt), options);
   }
 
   /** Start `opencode run` and return the live process (to read a device code from its stderr while it waits). */
@@ -90,7 +93,7 @@ export class Scenario {
     const proc = spawnOpencode({
       cwd: this.projectDir,
       env: { ...this.env, ...options.env },
-      args: ['run', '--format', 'json', '--model', model, prompt],
+      args: runArgs(model, prompt),
       timeoutMs: options.timeoutMs ?? RUN_TIMEOUT_MS,
       stateDir: this.stateDir,
     });
@@ -115,6 +118,28 @@ export class Scenario {
       exclude: [this.dirs.tokenStore],
     });
   }
+}
+
+/**
+ * What the user is told of a failure: stderr, plus the message of every `error` event of `--format json`
+ * (there OpenCode reports the error on stdout as `{"type":"error", "error": {"name", "data": {"message"}}}`).
+ */
+export function shownErrors(result: RunResult): string {
+  const messages: string[] = [];
+  for (const line of result.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const event = JSON.parse(line);
+      if (event.type === 'error') messages.push(String(event.error?.data?.message ?? event.error?.message ?? JSON.stringify(event.error)));
+    } catch {
+      // not an event line
+    }
+  }
+  return [result.stderr, ...messages].join('\n');
+}
+
+function runArgs(model: string, prompt: string) {
+  return ['run', '--format', 'json', '--log-level', 'DEBUG', '--model', model, prompt];
 }
 
 /** A one-line description of a run for assertion messages (exit, time, the tail of stderr). */

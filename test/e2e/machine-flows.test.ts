@@ -150,4 +150,11 @@ describe('machine flows with the real OpenCode CLI', () => {
       }
     });
   }, TEST_TIMEOUT_MS);
+
+  it('the leak sweeps above looked for every kind of secret these scenarios produced', () => {
+    const kinds = lab.secrets.kinds();
+    for (const kind of ['client_secret:post', 'client_credentials', 'assertion', 'projected_token', 'actions_request_token']) {
+      expect(kinds[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+  });
 });

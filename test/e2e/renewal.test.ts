@@ -48,9 +48,11 @@ afterAll(async () => {
   timings.print('renewal');
 });
 
+/** The model is listed: the first run logs in on demand, before which the gateway's list cannot be read. */
 function webProvider(lab: E2eLab, extra: Record<string, unknown> = {}) {
   return {
     name: 'Corp AI',
+    models: { [MODEL]: {} },
     options: {
       baseURL: lab.gateway.baseURL,
       oauth2: {
@@ -144,4 +146,13 @@ describe('renewal with the real OpenCode CLI', () => {
       timings.record(`  slowest of the ${PARALLEL} parallel runs`, Math.max(...runs.map((r) => r.ms)));
     });
   }, TEST_TIMEOUT_MS);
+
+  it('the leak sweeps above looked for every kind of secret these scenarios produced', () => {
+    for (const lab of [shortLab, longLab]) {
+      const kinds = lab.secrets.kinds();
+      for (const kind of ['access_token', 'refresh_token', 'authorization_code', 'code_verifier']) {
+        expect(kinds[kind] ?? 0, kind).toBeGreaterThan(0);
+      }
+    }
+  });
 });

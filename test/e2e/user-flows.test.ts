@@ -38,9 +38,15 @@ afterAll(async () => {
   timings.print('user-flows');
 });
 
-function userProvider(flow: 'device_code' | 'authorization_code', extra: Record<string, unknown> = {}) {
+/**
+ * A user-flow provider. `onDemand`: the model is listed in the config, because before the first login the
+ * plugin cannot list the gateway's models (no token, and start-up never prompts), and OpenCode refuses an
+ * unknown `--model` before any plugin hook could start a login.
+ */
+function userProvider(flow: 'device_code' | 'authorization_code', extra: Record<string, unknown> = {}, onDemand = true) {
   return {
     name: 'Corp AI',
+    ...(onDemand ? { models: { [MODEL]: {} } } : {}),
     options: {
       baseURL: lab.gateway.baseURL,
       oauth2: {
@@ -98,7 +104,7 @@ describe('user flows with the real OpenCode CLI', () => {
     await timings.time('device_code (providers login, BROWSER)', async () => {
       const scenario = new Scenario(root.root, 'device-login', {
         env: browserEnv('erin'),
-        config: { provider: { dev: userProvider('device_code') } },
+        config: { provider: { dev: userProvider('device_code', {}, false) } },
       });
       const before = grants('device_code');
       const login = await scenario.opencode(['providers', 'login', '-p', 'dev', '-m', DEVICE_LABEL]);
@@ -134,7 +140,7 @@ describe('user flows with the real OpenCode CLI', () => {
     await timings.time('authorization_code (providers login, BROWSER shim)', async () => {
       const scenario = new Scenario(root.root, 'authcode-login', {
         env: browserEnv('grace'),
-        config: { provider: { web: userProvider('authorization_code') } },
+        config: { provider: { web: userProvider('authorization_code', {}, false) } },
       });
       const before = grants('authorization_code');
       const login = await scenario.opencode(['providers', 'login', '-p', 'web', '-m', BROWSER_LABEL]);
@@ -178,4 +184,11 @@ describe('user flows with the real OpenCode CLI', () => {
       expect(scenario.sweep(lab)).toEqual([]);
     });
   }, TEST_TIMEOUT_MS);
+
+  it('the leak sweeps above looked for every kind of secret these scenarios produced', () => {
+    const kinds = lab.secrets.kinds();
+    for (const kind of ['access_token', 'refresh_token', 'authorization_code', 'code_verifier', 'device_code']) {
+      expect(kinds[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+  });
 });
