@@ -26,7 +26,9 @@ import {
   opencodeVersion,
   pluginUrl,
   runOpencode,
+  shownErrors,
   startLab,
+  stripAnsi,
   stateDirs,
   writeProject,
 } from './e2e-support/index.mjs';
@@ -40,6 +42,8 @@ const MODEL = 'glm-5';
 const ACCESS_TOKEN_TTL_SEC = 300;
 const PROMPT = 'Say hello to the demo.';
 const STEP_TIMEOUT_MS = 45_000;
+/** Every log line of the plugin starts with this (see src/plugin/pluginLogger.ts). */
+const LOG_PREFIX = 'opencode-oauth-machines: ';
 
 const started = performance.now();
 const abort = new AbortController();
@@ -75,6 +79,7 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 class DemoFailure extends Error {}
 
 /**
+ * A failed OpenCode step, explained with what OpenCode showed and the plugin's warnings and errors from the log.
  * @param {string} step
  * @param {import('./e2e-support/run.mjs').RunResult} result
  */
@@ -82,14 +87,21 @@ function failRun(step, result) {
   const reason = result.timedOut
     ? `did not finish within ${secs(STEP_TIMEOUT_MS)}`
     : `exited with ${result.code ?? result.signal}`;
-  const errorLines = grepLines(result.stderr, /error|fix|oauth/i).slice(-8);
-  const pluginLog = grepLines(result.log, /opencode-oauth|oauth2|ERROR/).slice(-8);
+  const shown = shownErrors(result).split('\n').map((line) => line.trim()).filter(Boolean).slice(-8);
+  const pluginLog = grepLines(result.log, /level=(WARN|ERROR)/)
+    .map((line) => line.replace(/^timestamp=\S+ /, '').replace(/ run=\w+/, ''))
+    .slice(-8);
+  const notLoaded = !result.log.includes(`${LOG_PREFIX}plugin_loaded`)
+    ? 'The plugin did not load (no plugin_loaded line in OpenCode\'s log; OpenCode skips a plugin that fails to ' +
+      'import without a word): run `npm run build` and check that dist/index.mjs exists.'
+    : '';
   return new DemoFailure(
     [
       `${step} ${reason}.`,
-      errorLines.length ? `OpenCode said:\n  ${errorLines.join('\n  ')}` : '',
-      pluginLog.length ? `OpenCode log (plugin and errors):\n  ${pluginLog.join('\n  ')}` : '',
-      'Re-run with --verbose --keep to see all of OpenCode\'s output and keep its state dir.',
+      notLoaded,
+      shown.length ? `OpenCode said:\n  ${shown.join('\n  ')}` : '',
+      pluginLog.length ? `OpenCode's log (warnings and errors):\n  ${pluginLog.join('\n  ')}` : '',
+      "Re-run with --verbose --keep to see all of OpenCode's output and keep its state dir.",
     ]
       .filter(Boolean)
       .join('\n'),
@@ -127,7 +139,7 @@ async function main() {
   lab.idp.provider.on('client_credentials.saved', onToken);
   say(`lab: IdP ${lab.idp.issuer}, gateway ${lab.gateway.baseURL} (models: ${GATEWAY_MODELS.join(', ')})`);
 
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'opencode-oauth-demo-'));
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'oc-demo-'));
   cleanups.push(() => {
     if (flags.keep) say(`state dir kept: ${stateDir}`);
     else rmSync(stateDir, { recursive: true, force: true });
@@ -160,7 +172,7 @@ async function main() {
 
   say(`\n$ opencode models --verbose ${PROVIDER}`);
   const models = await run(['models', '--verbose', PROVIDER]);
-  if (flags.verbose) process.stderr.write(models.stderr);
+  if (flags.verbose) process.stderr.write(stripAnsi(models.stderr));
   if (models.code !== 0) throw failRun('opencode models', models);
   const discovered = parseVerboseModels(models.stdout);
   for (const model of discovered) say(`  ${PROVIDER}/${model.id}  "${model.name}"`);
@@ -174,7 +186,7 @@ async function main() {
 
   say(`\n$ opencode run --model ${PROVIDER}/${MODEL} "${PROMPT}"`);
   const chat = await run(['run', '--format', 'json', '--model', `${PROVIDER}/${MODEL}`, PROMPT]);
-  if (flags.verbose) process.stderr.write(chat.stderr);
+  if (flags.verbose) process.stderr.write(stripAnsi(chat.stderr));
   if (chat.code !== 0) throw failRun('opencode run', chat);
   const answer = answerText(chat.stdout);
   if (!answer) throw failRun('opencode run (no answer in its output)', chat);
@@ -188,7 +200,8 @@ async function main() {
   say('\nWhat happened');
   say(`  flow:                 client_credentials (RFC 6749 §4.4), client ${client.client_id}, no human, no stored secret`);
   say(`  access token:         lifetime ${lifetime}; the plugin renews it before expiry (soft window min(5 min, L/2))`);
-  say(`  IdP token requests:   ${tokenRequests.requests} (${tokenRequests.successes} ok) for 2 OpenCode processes — the token is cached in the plugin's store`);
+  const reuse = tokenRequests.successes === 1 ? ' — one token served both, from the plugin\'s store' : '';
+  say(`  IdP token requests:   ${tokenRequests.requests} (${tokenRequests.successes} ok) for 2 OpenCode processes${reuse}`);
   say(`  models discovered:    ${discovered.length} from ${lab.gateway.baseURL}/models (${lists.filter((r) => r.authorized).length} authorised list request(s))`);
   say(`  chat requests:        ${chats.filter((r) => r.authorized).length}/${chats.length} authorised by the gateway (title + answer), each bearer introspected at the IdP`);
 

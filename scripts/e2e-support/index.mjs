@@ -7,7 +7,7 @@
 export { opencodeBinary, opencodeVersion, platformPackages } from './binary.mjs';
 export { isolatedEnv, preseedConfigDir, stateDirs } from './env.mjs';
 export { CONFIG_SCHEMA, PLUGIN_ENTRY, REPO_ROOT, oauthProvider, pluginSpec, pluginUrl, writeProject } from './project.mjs';
-export { answerText, runOpencode, spawnOpencode } from './run.mjs';
+export { answerText, runOpencode, shownErrors, spawnOpencode, stripAnsi } from './run.mjs';
 export { grepLines, logFiles, logSnapshot, logsSince, readLogs } from './logs.mjs';
 export { SecretCollector } from './secrets.mjs';
 export { startLab } from './lab.mjs';

@@ -181,3 +181,36 @@ export function answerText(stdout) {
   }
   return parts.join('').trim();
 }
+
+/** ANSI colour/style sequences (OpenCode colours `Error:` even with NO_COLOR). */
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/**
+ * @param {string} text
+ * @returns {string}
+ */
+export function stripAnsi(text) {
+  return text.replace(ANSI, '');
+}
+
+/**
+ * What the user is told of a failure: stderr (without colours), plus the message of every `error` event of
+ * `--format json`, where OpenCode reports the error on stdout as `{"type":"error","error":{"name","data":{"message"}}}`.
+ * @param {{ stdout: string, stderr: string }} result
+ * @returns {string}
+ */
+export function shownErrors(result) {
+  const messages = [];
+  for (const line of result.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const event = JSON.parse(line);
+      if (event.type === 'error') {
+        messages.push(String(event.error?.data?.message ?? event.error?.message ?? JSON.stringify(event.error)));
+      }
+    } catch {
+      // not an event line
+    }
+  }
+  return [stripAnsi(result.stderr), ...messages].join('\n');
+}

@@ -11,6 +11,7 @@ import {
   isolatedEnv,
   pluginUrl,
   runOpencode,
+  shownErrors,
   spawnOpencode,
   stateDirs,
   writeProject,
@@ -18,7 +19,7 @@ import {
 import type { E2eLab } from '../../scripts/e2e-support/lab.mjs';
 import type { OpencodeProcess, RunResult } from '../../scripts/e2e-support/run.mjs';
 
-export { answerText, pluginUrl };
+export { answerText, pluginUrl, shownErrors };
 export type { RunResult };
 
 /** Hard deadline of one `opencode run` in a scenario (a warm run takes ~3 s on 2 cores; 6 in parallel ~15 s). */
@@ -118,24 +119,6 @@ export class Scenario {
       exclude: [this.dirs.tokenStore],
     });
   }
-}
-
-/**
- * What the user is told of a failure: stderr, plus the message of every `error` event of `--format json`
- * (there OpenCode reports the error on stdout as `{"type":"error", "error": {"name", "data": {"message"}}}`).
- */
-export function shownErrors(result: RunResult): string {
-  const messages: string[] = [];
-  for (const line of result.stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const event = JSON.parse(line);
-      if (event.type === 'error') messages.push(String(event.error?.data?.message ?? event.error?.message ?? JSON.stringify(event.error)));
-    } catch {
-      // not an event line
-    }
-  }
-  return [result.stderr, ...messages].join('\n');
 }
 
 function runArgs(model: string, prompt: string) {
