@@ -138,12 +138,14 @@ describe('machine flows with the real OpenCode CLI', () => {
         const second = await lab.ci.writeProjectedToken(tokenPath, { aud: lab.idp.issuer, ttlSec: 3600, atomic: true });
         lab.secrets.add('projected_token', second.token);
         await sleep(Math.max(0, first.exp * 1000 - Date.now() + 500));
+        const errorsBefore = lab.idp.grantErrors.length;
 
         const run2 = await scenario.run(`k8s/${GATEWAY_ONLY_MODEL}`);
         expect(run2.code, describeRun(run2)).toBe(0);
         expect(seen).toContain(second.token);
-        // a used jti is refused at the IdP: had the plugin sent the old token again, it would show here
-        expect(lab.idp.grantErrors.filter((e) => e.grantType.includes('token-exchange'))).toEqual([]);
+        // the lab refuses a used jti and an expired subject: had the plugin sent the old token again, it would show
+        // here (not asserted for run 1: a background renewal late in a slow run 1 may re-send the unrotated token)
+        expect(lab.idp.grantErrors.slice(errorsBefore)).toEqual([]);
         expect(scenario.sweep(lab)).toEqual([]);
       } finally {
         lab.idp.provider.off('grant.success', onGrant);

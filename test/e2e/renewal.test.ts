@@ -9,8 +9,11 @@ import type { E2eLab } from '../../scripts/e2e-support/lab.mjs';
 import { answerText, describeRun, RUN_TIMEOUT_MS, Scenario, sleep, tempRoot, Timings } from './harness.js';
 
 const MODEL = 'lab-model';
-/** Real access-token lifetime at the IdP for the "second run after expiry" lab. */
-const SHORT_TTL_SEC = 10;
+/**
+ * Real access-token lifetime at the IdP for the "second run after expiry" lab. Long enough that the refreshed
+ * token stays out of its own soft window (L/2) for the rest of a slow second run on 2 busy cores.
+ */
+const SHORT_TTL_SEC = 15;
 /** Lifetime the plugin assumes for a token sent without expires_in (the parallel test's first token). */
 const ASSUMED_TTL_SEC = 10;
 const PARALLEL = 6;
@@ -37,7 +40,7 @@ function follow(lab: E2eLab) {
 
 beforeAll(async () => {
   shortLab = await startLab({ idp: { accessTokenTtl: SHORT_TTL_SEC } });
-  longLab = await startLab({ idp: { accessTokenTtl: 60 } });
+  longLab = await startLab({ idp: { accessTokenTtl: 120 } });
   follow(shortLab);
   follow(longLab);
 });
@@ -115,7 +118,7 @@ describe('renewal with the real OpenCode CLI', () => {
         config: { provider: { web: webProvider(lab, { refreshWindow: { assumedLifetimeSec: ASSUMED_TTL_SEC } }) } },
       });
       // The login's token comes without expires_in: the plugin takes it for ASSUMED_TTL_SEC s. The refreshed
-      // token (60 s) then outlives the whole burst, so any second refresh would be a single-flight failure.
+      // token (120 s) then outlives the whole burst, so any second refresh would be a single-flight failure.
       lab.idp.fault({ fault: 'drop_expires_in', grantType: 'authorization_code' });
       const login = await scenario.run(`web/${MODEL}`);
       expect(login.code, describeRun(login)).toBe(0);
