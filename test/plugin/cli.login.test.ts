@@ -157,9 +157,11 @@ describe('the real OpenCode CLI', () => {
     gateway.resetLog();
     const grantsBefore = idp.grantCount('client_credentials').successes;
     const run = opencode(['run', '--model', 'svc/lab-model', 'hello']);
-    // Once the plugin's start-up model sync went through, the gateway refuses the next request once.
+    // Once the plugin's start-up model syncs (svc, and dev now that it is logged in) went through, the gateway
+    // refuses the next request once: the first chat request.
+    const synced = () => new Set(gateway.requests.filter((r) => r.path.endsWith('/models')).map((r) => r.client_id)).size === 2;
     const deadline = Date.now() + 20_000;
-    while (!gateway.requests.some((r) => r.path.endsWith('/models')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (!synced() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     gateway.rejectNext(1);
     const result = await run;
     expect(result.code).toBe(0);

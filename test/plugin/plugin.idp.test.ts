@@ -114,6 +114,34 @@ describe('config hook', () => {
     await expect(h.hooks['chat.headers']!(chatInput('broken'), { headers: {} })).rejects.toThrow(/broken: .*fix this provider's block/);
   });
 
+  it("materialises providers given in the plugin's tuple options (shape B), secrets kept out of the options", async () => {
+    const pluginOptions = {
+      servers: [
+        {
+          id: 'svcb',
+          name: 'Shape B',
+          issuer: idp.issuer,
+          baseURL: gateway.baseURL,
+          clientId: idp.clients.post.client_id,
+          clientSecret: idp.clients.post.client_secret,
+          scopes: 'api:read',
+          authFlow: 'client_credentials',
+          nameOverrides: { 'glm-5': 'Zhipu GLM-5' },
+        },
+      ],
+    };
+    const h = await load({ pluginOptions });
+    const config: OpenCodeConfig = {};
+    await h.hooks.config!(config);
+    expect(config.provider!.svcb).toMatchObject({ name: 'Shape B', npm: '@ai-sdk/openai-compatible', options: { baseURL: gateway.baseURL } });
+    expect(config.provider!.svcb!.models).toMatchObject({ 'glm-5': { name: 'Zhipu GLM-5' }, 'gpt-4o-mini': { name: 'GPT 4o Mini' } });
+    expect(JSON.stringify(pluginOptions)).not.toContain(idp.clients.post.client_secret);
+    const headers: Record<string, string> = {};
+    await h.hooks['chat.headers']!(chatInput('svcb'), { headers });
+    expect(headers.Authorization).toMatch(/^Bearer /);
+    await storedTokens(h.storeDir);
+  });
+
   it('shows config errors as a toast in the TUI, not on stderr', async () => {
     const h = await load({ argv: ['bun', '/$bunfs/root/opencode'] });
     await h.hooks.config!({ provider: { broken: machineProvider(idp, gateway, { authFlow: 'magic' }) } });
