@@ -211,6 +211,17 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
   }
 
   async function configHook(config: OpenCodeConfig, options: unknown) {
+    try {
+      await registerAll(config, options);
+    } catch (error) {
+      // Never a crash of the hook: OpenCode would only log it, and the user would see providers vanish silently.
+      const message = error instanceof Error ? error.message : String(error);
+      log().error('config_hook_failed', { message });
+      surface?.showError(`the OAuth providers could not be set up: ${message}`);
+    }
+  }
+
+  async function registerAll(config: OpenCodeConfig, options: unknown) {
     const hostLevel = fromOpenCodeLogLevel(config.logLevel);
     if (hostLevel) log().setLevel(hostLevel);
     const running = await ensureSession(config, options);
@@ -221,17 +232,22 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       ),
     );
     for (const provider of running.providers.values()) {
-      const runner = running.runners.get(provider.id);
-      const discovered = runner?.models() ?? [];
-      const existing = config.provider?.[provider.id]?.models;
-      const { models } = mergeModels(existing, discovered, provider.nameOverrides);
-      registerProvider(config, provider, models as Record<string, ModelEntry>, fetchFor(provider.id));
-      log().info('models_discovered', {
-        providerId: provider.id,
-        count: discovered.length,
-        source: runner?.fresh() ? 'sync' : discovered.length > 0 ? 'cache' : 'none',
-        listed: Object.keys(models).length,
-      });
+      try {
+        const runner = running.runners.get(provider.id);
+        const discovered = runner?.models() ?? [];
+        const existing = config.provider?.[provider.id]?.models;
+        const { models } = mergeModels(existing, discovered, provider.nameOverrides);
+        registerProvider(config, provider, models as Record<string, ModelEntry>, fetchFor(provider.id));
+        log().info('models_discovered', {
+          providerId: provider.id,
+          count: discovered.length,
+          source: runner?.fresh() ? 'sync' : discovered.length > 0 ? 'cache' : 'none',
+          listed: Object.keys(models).length,
+        });
+      } catch (error) {
+        // One provider's odd config entry (e.g. a non-object `models`) never takes the others down.
+        log().error('provider_register_failed', { providerId: provider.id, error: error instanceof Error ? error.name : typeof error });
+      }
     }
     stash.strip(config, options);
     log().info('providers_registered', {

@@ -15,7 +15,7 @@ import {
   SecretStash,
 } from '../../src/plugin/index.js';
 import type { OpenCodeConfig } from '../../src/plugin/opencodeTypes.js';
-import { fakeClient } from './support.js';
+import { fakeClient, loadPlugin } from './support.js';
 
 describe('the OpenCode entry', () => {
   it('exports only plugin functions (OpenCode skips a module with any other export), one per login slot', async () => {
@@ -155,5 +155,27 @@ describe('secrets kept out of the resolved config', () => {
     (config.provider!.corp!.options!.oauth2 as Record<string, unknown>).clientSecret = 'rotated';
     stash.restore(config, options);
     expect((config.provider!.corp!.options!.oauth2 as Record<string, unknown>).clientSecret).toBe('rotated');
+  });
+});
+
+describe('config hook robustness', () => {
+  it('never throws: a failure to set up is logged and shown, OpenCode goes on', async () => {
+    const h = await loadPlugin({
+      deps: {
+        storeDirFor: () => {
+          throw new Error('no cache dir');
+        },
+      },
+    });
+    try {
+      const config: OpenCodeConfig = {
+        provider: { corp: { options: { baseURL: 'http://127.0.0.1:9/v1', oauth2: { issuer: 'http://127.0.0.1:9', clientId: 'c', scopes: 'a' } } } },
+      };
+      await expect(h.hooks.config!(config)).resolves.toBeUndefined();
+      expect(h.logs.find((l) => l.message.endsWith('config_hook_failed'))?.extra).toEqual({ message: 'no cache dir' });
+      expect(h.stderr.join('')).toContain('the OAuth providers could not be set up: no cache dir');
+    } finally {
+      await h.cleanup();
+    }
   });
 });
