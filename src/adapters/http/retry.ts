@@ -237,7 +237,7 @@ function failureToError(failure: NetworkFailure, context: RetryContext, endpoint
     ...base,
     code: failure.kind === 'timeout' ? 'timeout' : 'transient',
     message: `${where}: ${described} after ${plural(attempts, 'attempt')}`,
-    fix: failure.kind === 'timeout' ? 'the server is slow or hung; raise timeoutMs if it is only slow' : 'try again later',
+    fix: failure.kind === 'timeout' ? 'the server is slow or hung; raise httpTimeoutMs if it is only slow' : 'try again later',
   });
 }
 
