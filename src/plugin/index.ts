@@ -2,7 +2,7 @@
 export { createOAuthMachinesPlugin, LOGIN_LABELS, LOGIN_SLOTS, type OAuthMachinesPlugins, type PluginDeps } from './plugin.js';
 export { PLACEHOLDER_API_KEY, registerProvider, SecretStash, providerPackage } from './providerEntry.js';
 export { createPluginLogger, LOG_PREFIX, SERVICE, type PluginLogger } from './pluginLogger.js';
-export { createUserSurface, detectSurface, mayStartInteractiveLogin, INTERACTIVE_ENV, type Surface, type UserSurface } from './userSurface.js';
+export { createUserSurface, detectSurface, mayStartInteractiveLogin, requestedModel, INTERACTIVE_ENV, type Surface, type UserSurface } from './userSurface.js';
 export { findProtectedAccess, protectedPaths, type ProtectedPath } from './toolGuard.js';
 export { createModelCache, modelCacheDir, type ModelCache } from './modelCache.js';
 export {

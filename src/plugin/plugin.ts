@@ -1,4 +1,4 @@
-import { mergeModels, type ModelEntry } from '../adapters/models/index.js';
+import { displayName, mergeModels, type ModelEntry } from '../adapters/models/index.js';
 import { fromOpenCodeLogLevel, parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
 import type { FlowDeps, FlowNotice } from '../flows/index.js';
@@ -9,7 +9,7 @@ import { PLACEHOLDER_API_KEY, registerProvider, SecretStash } from './providerEn
 import { createSession, sessionSignature, storeDirOf, type Session } from './session.js';
 import { findProtectedAccess } from './toolGuard.js';
 import { createTools } from './tools.js';
-import { createUserSurface, detectSurface, mayStartInteractiveLogin, type UserSurface } from './userSurface.js';
+import { createUserSurface, detectSurface, mayStartInteractiveLogin, requestedModel, type UserSurface } from './userSurface.js';
 
 /**
  * The OpenCode shell: hooks become engine calls and machine events, snapshots become hook outputs.
@@ -237,6 +237,13 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
         const discovered = runner?.models() ?? [];
         const existing = config.provider?.[provider.id]?.models;
         const { models } = mergeModels(existing, discovered, provider.nameOverrides);
+        // No list known yet (a user flow before its first login): the model `opencode run --model` names stands
+        // in, so the request reaches chat.headers, which logs in or says how, instead of "model not found".
+        const wanted = requestedModel(deps.argv);
+        if (discovered.length === 0 && wanted?.providerId === provider.id && !(wanted.modelId in models)) {
+          models[wanted.modelId] = { name: displayName(wanted.modelId) };
+          log().info('model_placeholder', { providerId: provider.id, modelId: wanted.modelId });
+        }
         registerProvider(config, provider, models as Record<string, ModelEntry>, fetchFor(provider.id));
         log().info('models_discovered', {
           providerId: provider.id,

@@ -45,6 +45,21 @@ export function detectSurface(argv: readonly string[] = process.argv): Surface {
   return command !== undefined && HEADLESS_COMMANDS.has(command) ? 'terminal' : 'tui';
 }
 
+/**
+ * The model `opencode run --model <provider>/<model>` asks for, if any. OpenCode refuses an unknown model
+ * before any hook runs, so a user-flow provider without a known list would never get to its login.
+ */
+export function requestedModel(argv: readonly string[] = process.argv): { providerId: string; modelId: string } | undefined {
+  const args = argv.slice(2);
+  if (args.find((arg) => !arg.startsWith('-')) !== 'run') return undefined;
+  for (const [index, arg] of args.entries()) {
+    const value = arg === '--model' || arg === '-m' ? args[index + 1] : arg.startsWith('--model=') ? arg.slice('--model='.length) : undefined;
+    const slash = value?.indexOf('/') ?? -1;
+    if (value && slash > 0 && slash < value.length - 1) return { providerId: value.slice(0, slash), modelId: value.slice(slash + 1) };
+  }
+  return undefined;
+}
+
 export const INTERACTIVE_ENV = 'OPENCODE_OAUTH_INTERACTIVE';
 
 /**

@@ -124,6 +124,11 @@ describe('the real OpenCode CLI', () => {
     // The user-flow provider has no token and no list yet: hidden, and no login was started on our own.
     expect((await opencode(['models', 'dev'])).stdout).not.toContain('dev/');
     expect(idp.counters.deviceAuthorization.requests).toBe(0);
+    // Asking for it anyway reaches the plugin (a placeholder model) and says how to log in; nothing is sent.
+    const early = await opencode(['run', '--model', 'dev/glm-5', 'hello']);
+    expect(early.code).toBe(1);
+    expect(early.stdout + early.stderr).toContain('[dev] not logged in to Lab Device — run `opencode auth login`, pick "Lab Device" and "Device code login"');
+    expect(gateway.requests.filter((r) => r.path.endsWith('/chat/completions'))).toEqual([]);
     const logs = await opencodeLogs();
     expect(logs).toMatch(/message="opencode-oauth-machines: plugin_loaded"/);
     expect(logs).toMatch(/message="opencode-oauth-machines: providers_registered" providers=svc,dev/);

@@ -12,6 +12,7 @@ import {
   LOGIN_SLOTS,
   mayStartInteractiveLogin,
   protectedPaths,
+  requestedModel,
   SecretStash,
 } from '../../src/plugin/index.js';
 import type { OpenCodeConfig } from '../../src/plugin/opencodeTypes.js';
@@ -37,6 +38,15 @@ describe('where the user looks', () => {
     expect(detectSurface(['bun', '/$bunfs/root/opencode', '--print-logs', 'models'])).toBe('terminal');
     expect(detectSurface(['bun', '/$bunfs/root/opencode'])).toBe('tui');
     expect(detectSurface(['bun', '/$bunfs/root/opencode', '/some/project'])).toBe('tui');
+  });
+
+  it('reads the model `opencode run` asks for, and only from run', () => {
+    const bun = ['bun', '/$bunfs/root/opencode'];
+    expect(requestedModel([...bun, 'run', '--model', 'corp/glm-5', 'hi'])).toEqual({ providerId: 'corp', modelId: 'glm-5' });
+    expect(requestedModel([...bun, 'run', '-m', 'corp/org/model-1', 'hi'])).toEqual({ providerId: 'corp', modelId: 'org/model-1' });
+    expect(requestedModel([...bun, 'run', '--model=corp/x'])).toEqual({ providerId: 'corp', modelId: 'x' });
+    expect(requestedModel([...bun, 'providers', 'login', '-p', 'corp', '-m', 'Device code login'])).toBeUndefined();
+    expect(requestedModel([...bun, 'run', 'hi'])).toBeUndefined();
   });
 
   it('starts an interactive login from a request only with a human around, never in CI unless forced', () => {
