@@ -134,14 +134,14 @@ export function describeRun(result: RunResult): string {
 /** Resolve after `ms` (bounded waits only). */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Poll `check` every 100 ms until it is truthy or `timeoutMs` passes. */
-export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs: number, what: string): Promise<T> {
+/** Poll `check` every `everyMs` (100) until it is truthy or `timeoutMs` passes. */
+export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * User flows through the real OpenCode CLI: device code and authorization code, logged in either on demand by
  * `opencode run` (the plugin shows the code/URL on stderr, BROWSER opens it) or first with
- * `opencode providers login` (the plugin's auth hook); then a token revoked at the IdP is recovered with one
- * refresh and one replay.
+ * `opencode providers login` (the plugin's auth hook); then a token revoked at the IdP (before a run, and in the
+ * middle of one) is recovered with one refresh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_SCRIPT } from '../../lab/index.mjs';
 import { startLab } from '../../scripts/e2e-support/index.mjs';
 import type { E2eLab } from '../../scripts/e2e-support/lab.mjs';
-import { answerText, describeRun, Scenario, tempRoot, Timings } from './harness.js';
+import { answerText, describeRun, Scenario, tempRoot, Timings, waitUntil } from './harness.js';
 
 const MODEL = 'lab-model';
 const DEVICE_LABEL = 'Device code login';
@@ -66,6 +66,29 @@ function browserEnv(account: string) {
     BROWSER: `${process.execPath} ${BROWSER_SCRIPT}`,
     LAB_LOGIN_HINT: account,
     OPENCODE_OAUTH_INTERACTIVE: '1',
+  };
+}
+
+/** After a login, no browser may open and no login may start: renewal must come from the refresh token. */
+const NO_LOGIN = { BROWSER: '/bin/false', OPENCODE_OAUTH_INTERACTIVE: '0' };
+
+/** The newest access token the IdP issued to an account (the one the plugin holds). */
+function latestToken(account: string): string {
+  const token = accessTokens.filter((t) => t.accountId === account).at(-1);
+  if (!token) throw new Error(`no access token was issued to ${account}`);
+  return token.value;
+}
+
+/** Counters now, to read what one run added. */
+function mark() {
+  const requests = lab.gateway.requests.length;
+  const refreshes = grants('refresh_token');
+  const logins = grants('authorization_code');
+  return {
+    requests,
+    rejectedSince: () => lab.gateway.requests.slice(requests).filter((r) => r.status === 401),
+    refreshesSince: () => grants('refresh_token') - refreshes,
+    loginsSince: () => grants('authorization_code') - logins,
   };
 }
 
@@ -147,7 +170,7 @@ describe('user flows with the real OpenCode CLI', () => {
       expect(login.code, describeRun(login)).toBe(0);
       expect(grants('authorization_code') - before).toBe(1);
 
-      const result = await scenario.run(`web/${MODEL}`, 'hello', { env: { BROWSER: '/bin/false', OPENCODE_OAUTH_INTERACTIVE: '0' } });
+      const result = await scenario.run(`web/${MODEL}`, 'hello', { env: NO_LOGIN });
       expect(result.code, describeRun(result)).toBe(0);
       expect(answerText(result.stdout)).toContain('sub=grace');
       expect(grants('authorization_code') - before).toBe(1);
@@ -155,31 +178,66 @@ describe('user flows with the real OpenCode CLI', () => {
     });
   }, TEST_TIMEOUT_MS);
 
-  it('a token revoked at the IdP: the gateway 401s once, the plugin refreshes once and the replay succeeds', async () => {
-    await timings.time('revoked token → 401 → one refresh + replay', async () => {
-      const scenario = new Scenario(root.root, 'revoked', {
+  it('a token revoked at the IdP before the run: the start-up model list meets the 401 and renews once', async () => {
+    await timings.time('revoked before the run → 401 at start-up → one refresh', async () => {
+      const scenario = new Scenario(root.root, 'revoked-before', {
         env: browserEnv('heidi'),
         config: { provider: { web: userProvider('authorization_code') } },
       });
       const first = await scenario.run(`web/${MODEL}`);
       expect(first.code, describeRun(first)).toBe(0);
-      const current = accessTokens.filter((t) => t.accountId === 'heidi').at(-1);
-      expect(current).toBeDefined();
-      expect(await lab.idp.revokeToken(current!.value)).toBe(true);
+      expect(await lab.idp.revokeToken(latestToken('heidi'))).toBe(true);
 
-      const refreshBefore = grants('refresh_token');
-      const loginsBefore = grants('authorization_code');
-      const callsBefore = gatewayCalls('heidi').length;
-      const unauthorizedBefore = lab.gateway.requests.filter((r) => r.status === 401).length;
+      const marks = mark();
       // no browser now: the recovery must come from the refresh token alone
-      const second = await scenario.run(`web/${MODEL}`, 'hello', { env: { BROWSER: '/bin/false', OPENCODE_OAUTH_INTERACTIVE: '0' } });
+      const second = await scenario.run(`web/${MODEL}`, 'hello', { env: NO_LOGIN });
 
       expect(second.code, describeRun(second)).toBe(0);
       expect(answerText(second.stdout)).toContain('sub=heidi');
-      expect(lab.gateway.requests.filter((r) => r.status === 401).length - unauthorizedBefore).toBe(1);
-      expect(grants('refresh_token') - refreshBefore).toBe(1);
-      expect(grants('authorization_code') - loginsBefore).toBe(0);
-      expect(gatewayCalls('heidi').length - callsBefore).toBeGreaterThanOrEqual(1);
+      const rejected = marks.rejectedSince();
+      expect(rejected.length).toBe(1);
+      expect(marks.refreshesSince()).toBe(1);
+      expect(marks.loginsSince()).toBe(0);
+      expect(lab.idp.counters.token.refresh_token?.errors ?? {}).toEqual({});
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('a token revoked during the run: the chat request gets 401, the fetch wrapper renews once and the replay answers', async () => {
+    await timings.time('revoked mid-run → chat 401 → one refresh + replay', async () => {
+      const scenario = new Scenario(root.root, 'revoked-mid-run', {
+        env: browserEnv('ivy'),
+        config: { provider: { web: userProvider('authorization_code') } },
+      });
+      const first = await scenario.run(`web/${MODEL}`);
+      expect(first.code, describeRun(first)).toBe(0);
+
+      const marks = mark();
+      const proc = scenario.start(`web/${MODEL}`, 'hello', { env: NO_LOGIN });
+      // The plugin's start-up model list goes out with the stored token and passes; OpenCode's first chat
+      // request comes ~0.5 s later. Revoke in between, so the 401 meets the chat request itself.
+      await waitUntil(
+        () => lab.gateway.requests.slice(marks.requests).some((r) => r.path.endsWith('/models') && r.sub === 'ivy' && r.authorized),
+        30_000,
+        'the start-up model list of the second run',
+        5,
+      );
+      const chatsBeforeRevoke = lab.gateway.requests.slice(marks.requests).filter((r) => r.path.endsWith('/chat/completions')).length;
+      expect(await lab.idp.revokeToken(latestToken('ivy'))).toBe(true);
+      const second = await proc.done;
+
+      expect(chatsBeforeRevoke, 'the chat request went out before the revocation: timing of this test').toBe(0);
+      expect(second.code, describeRun(second)).toBe(0);
+      expect(answerText(second.stdout)).toContain('sub=ivy');
+      const rejected = marks.rejectedSince();
+      // title and main request may both carry the revoked token; each 401 is replayed, the renewal is shared
+      expect(rejected.length).toBeGreaterThanOrEqual(1);
+      expect(rejected.every((r) => r.path.endsWith('/chat/completions'))).toBe(true);
+      expect(marks.refreshesSince()).toBe(1);
+      expect(marks.loginsSince()).toBe(0);
+      const answered = lab.gateway.requests.slice(marks.requests).filter((r) => r.path.endsWith('/chat/completions') && r.status === 200);
+      expect(answered.length).toBeGreaterThanOrEqual(rejected.length);
+      expect(answered.every((r) => r.sub === 'ivy')).toBe(true);
       expect(lab.idp.counters.token.refresh_token?.errors ?? {}).toEqual({});
       expect(scenario.sweep(lab)).toEqual([]);
     });
