@@ -1,6 +1,7 @@
 /**
  * Failures a user must understand from OpenCode's own output: a broken provider block beside a working one,
- * an IdP that is down, an IdP that hangs. Each ends in bounded time with an error naming the provider.
+ * an IdP that is down, an IdP that hangs, a user flow never logged in where no login may start. Each ends in
+ * bounded time with an error naming the provider and what to do.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp } from '../../lab/index.mjs';
@@ -136,6 +137,42 @@ describe('failures with the real OpenCode CLI', () => {
       } finally {
         lab.idp.clearFaults();
       }
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('a user flow never logged in, where no login may start (CI): the error says how to log in, nothing is sent', async () => {
+    await timings.time('user flow, not logged in, non-interactive', async () => {
+      const scenario = new Scenario(root.root, 'not-logged-in', {
+        env: { CI: 'true', BROWSER: '/bin/false' },
+        config: {
+          provider: {
+            web: {
+              name: 'Corp AI',
+              options: {
+                baseURL: lab.gateway.baseURL,
+                oauth2: {
+                  issuer: lab.idp.issuer,
+                  clientId: lab.idp.clients.native.client_id,
+                  authFlow: 'device_code',
+                  scopes: ['openid', 'offline_access', 'api:read'],
+                },
+              },
+            },
+          },
+        },
+      });
+      const requestsBefore = lab.gateway.counters.chatCompletions;
+      const devicesBefore = lab.idp.counters.deviceAuthorization.requests;
+
+      const result = await scenario.run(`web/${MODEL}`, 'hello', { timeoutMs: FAILURE_DEADLINE_MS });
+
+      expect(result.timedOut, describeRun(result)).toBe(false);
+      expect(result.code, describeRun(result)).not.toBe(0);
+      expect(shownErrors(result)).toMatch(/\[web\][^\n]*not logged in[^\n]*— [^\n]*opencode auth login/);
+      expect(lab.gateway.counters.chatCompletions - requestsBefore).toBe(0);
+      expect(lab.idp.counters.deviceAuthorization.requests - devicesBefore).toBe(0);
+      timings.record('  not logged in: failing run', result.ms);
+      expect(scenario.sweep(lab)).toEqual([]);
     });
   }, TEST_TIMEOUT_MS);
 

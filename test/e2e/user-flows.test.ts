@@ -39,14 +39,14 @@ afterAll(async () => {
 });
 
 /**
- * A user-flow provider. `onDemand`: the model is listed in the config, because before the first login the
- * plugin cannot list the gateway's models (no token, and start-up never prompts), and OpenCode refuses an
- * unknown `--model` before any plugin hook could start a login.
+ * A user-flow provider. `listModel`: the model is listed in the config. Without it, before the first login
+ * the plugin cannot read the gateway's list (no token; start-up never prompts) and registers the model named by
+ * `opencode run --model` as a stand-in, so OpenCode does not reject it before the login can start.
  */
-function userProvider(flow: 'device_code' | 'authorization_code', extra: Record<string, unknown> = {}, onDemand = true) {
+function userProvider(flow: 'device_code' | 'authorization_code', extra: Record<string, unknown> = {}, listModel = true) {
   return {
     name: 'Corp AI',
-    ...(onDemand ? { models: { [MODEL]: {} } } : {}),
+    ...(listModel ? { models: { [MODEL]: {} } } : {}),
     options: {
       baseURL: lab.gateway.baseURL,
       oauth2: {
@@ -143,11 +143,11 @@ describe('user flows with the real OpenCode CLI', () => {
     });
   }, TEST_TIMEOUT_MS);
 
-  it('authorization_code on demand: BROWSER completes the PKCE login on the loopback redirect', async () => {
-    await timings.time('authorization_code (run, BROWSER shim)', async () => {
+  it('authorization_code on demand, model not listed anywhere: BROWSER completes the PKCE login on the loopback redirect', async () => {
+    await timings.time('authorization_code (run, BROWSER shim, unlisted model)', async () => {
       const scenario = new Scenario(root.root, 'authcode-run', {
         env: browserEnv('frank'),
-        config: { provider: { web: userProvider('authorization_code') } },
+        config: { provider: { web: userProvider('authorization_code', {}, false) } },
       });
       const before = grants('authorization_code');
       const result = await scenario.run(`web/${MODEL}`);
