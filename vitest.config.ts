@@ -8,6 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration and end-to-end files start real servers and processes; two cores run them side by side.
     pool: 'forks',
+    // The JSON report lets .ci/run close with a plain "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.tmp/vitest-report.json' }]],
     maxWorkers: 2,
   },
 });
