@@ -1,17 +1,7 @@
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createActor, type AnyMachineSnapshot } from 'xstate';
 import { modelSync, type ModelSyncEmitted, type ModelSyncInput, type SyncedModel } from '../../src/machines/modelSync.js';
-import {
-  createControlledPromises,
-  createCoverage,
-  describePath,
-  edgeCoveragePaths,
-  eventsWith,
-  fakeTimers,
-  flush,
-  replay,
-  type Path,
-} from '../support/modelTesting.js';
+import { byStateValues, describeModel, fakeTimers, flush, pathName } from '../support/modelTesting.js';
 
 const CREDENTIAL = { accessToken: 'at-model-sync-credential' };
 const LIST_A: SyncedModel[] = [{ id: 'glm-5' }, { id: 'gpt-4o-mini', contextLength: 128_000 }];
@@ -37,61 +27,35 @@ const inputs: Record<string, ModelSyncInput> = {
   'later run (a persisted list)': { providerId: 'p', timing, lastKnown: LIST_A },
 };
 
-const coverage = createCoverage(modelSync, 'modelSync');
-afterAll(() => {
-  const report = coverage.report();
-  console.log(report.line);
-  expect(report.missedStates).toEqual([]);
-  expect(report.missedTransitions).toEqual([]);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-async function run(path: Path, input: ModelSyncInput) {
-  fakeTimers(10_000);
-  const promises = createControlledPromises();
-  const machine = modelSync.provide({ actors: { lookupToken: promises.logic(), fetchModels: promises.logic() } as never });
-  const actor = createActor(machine, { input, inspect: coverage.inspect });
-  const emitted: ModelSyncEmitted[] = [];
-  actor.on('*', (event) => emitted.push(event as ModelSyncEmitted));
-  actor.start();
-  let hadList = input.lastKnown != null;
-  try {
-    await replay(path, {
-      send: (event) => actor.send(event as never),
-      settle: promises.settle,
-      check(expected) {
-        const snapshot = actor.getSnapshot();
-        expect({ value: snapshot.value, context: snapshot.context }).toEqual({ value: expected.value, context: expected.context });
-        // Never loses the last good list; the credential never enters the context.
-        if (hadList) expect(snapshot.context.models, describePath(path)).not.toBeNull();
-        hadList ||= snapshot.context.models !== null;
-        expect(JSON.stringify(snapshot.context)).not.toContain(CREDENTIAL.accessToken);
-      },
-    });
+describeModel({
+  name: 'modelSync',
+  machine: modelSync,
+  variants: inputs,
+  fakes: { lookupToken: 'promise', fetchModels: 'promise' },
+  payloads,
+  serializeState,
+  edgeKey: byStateValues,
+  now: 10_000,
+  minPaths: 6,
+  check(snapshot, { input, path, fakes, history, emitted }) {
+    // Never loses the last good list; the credential never enters the context.
+    const hadList = input.lastKnown != null || history.slice(0, -1).some((earlier) => earlier.context.models !== null);
+    if (hadList) expect(snapshot.context.models, pathName(path)).not.toBeNull();
+    expect(JSON.stringify(snapshot.context)).not.toContain(CREDENTIAL.accessToken);
     // The fetch gets exactly what the lookup gave, and only the lookup's output.
-    for (const call of promises.calls.filter((c) => c.id === 'fetch')) {
-      expect((call.input as { credential: unknown }).credential).toEqual(CREDENTIAL);
-    }
+    for (const call of (fakes.inputs.get('fetch') ?? []) as { credential: unknown }[]) expect(call.credential).toEqual(CREDENTIAL);
     // A change is emitted only when the list differs from the one held before.
-    for (const event of emitted.filter((e) => e.type === 'models.changed')) {
+    for (const event of (emitted as ModelSyncEmitted[]).filter((e) => e.type === 'models.changed')) {
       expect(JSON.stringify(event.models)).not.toBe(JSON.stringify(event.previous));
     }
-  } finally {
-    actor.stop();
-  }
-}
-
-describe.each(Object.entries(inputs))('modelSync model, %s', (_name, input) => {
-  const paths = edgeCoveragePaths(modelSync, { input, events: eventsWith(payloads), serializeState });
-  it('generates paths that reach past the initial state', () => {
-    expect(paths.length).toBeGreaterThan(5);
-  });
-  it.each(paths.map((path) => ({ name: describePath(path), path })))('$name', ({ path }) => run(path, input));
+  },
 });
 
 describe('modelSync timing', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('backs off 15 s, 30 s, 60 s … capped by backoffMaxMs, and syncs again one interval after a success', async () => {
     fakeTimers(0);
     let lookups = 0;
