@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { assertionGrantMachine, type AssertionGrantInput } from '../../src/machines/assertionGrant.js';
 import { errorInfo, metadata, subjectRead, token } from './fixtures.js';
-import { describeModel } from './modelHarness.js';
+import { describeModel } from '../support/modelTesting.js';
 
 const base: AssertionGrantInput = { providerId: 'p', grant: 'client_credentials', scopes: ['api:read'] };
 
@@ -20,7 +20,7 @@ describeModel({
     },
     tokenExchangeWithActor: { ...base, grant: 'token_exchange', useActorToken: true },
   },
-  invokeIds: { discoverEndpoints: 'discover', readSubjectToken: 'subjectToken', readActorToken: 'actorToken', requestToken: 'token' },
+  fakes: { discoverEndpoints: 'promise', readSubjectToken: 'promise', readActorToken: 'promise', requestToken: 'promise' },
   payloads: {
     'xstate.done.actor.discover': [{ output: metadata }],
     'xstate.error.actor.discover': [{ error: errorInfo('transient') }],
@@ -36,7 +36,7 @@ describeModel({
     'xstate.done.actor.token': [{ output: token({ expiresAt: 3_601_000 }) }],
     'xstate.error.actor.token': [{ error: errorInfo('invalid_grant', { oauthError: 'invalid_grant', status: 400 }) }],
   },
-  check: (snap, fakes) => {
+  check: (snap, { fakes }) => {
     const requests = (fakes.inputs.get('token') ?? []) as { grantType: string; params: Record<string, string | undefined> }[];
     for (const r of requests) {
       const grant = snap.context.grant;

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { authorizationCodeMachine, type AuthorizationCodeInput } from '../../src/machines/authorizationCode.js';
 import { errorInfo, ISSUER, metadata, metadataTokenOnly, pkce, token } from './fixtures.js';
-import { describeModel } from './modelHarness.js';
+import { describeModel } from '../support/modelTesting.js';
 
 const base: AuthorizationCodeInput = {
   providerId: 'p',
@@ -23,8 +23,7 @@ describeModel({
     urlShownInstead: { ...base, openBrowser: false, redirectPort: 8765 },
     nonInteractive: { ...base, interactive: false },
   },
-  invokeIds: { discoverEndpoints: 'discover', generatePkce: 'pkce', loopback: 'loopback', openBrowser: 'browser', exchangeCode: 'exchange' },
-  callbackActors: ['loopback'],
+  fakes: { discoverEndpoints: 'promise', generatePkce: 'promise', loopback: 'callback', openBrowser: 'promise', exchangeCode: 'promise' },
   payloads: {
     'xstate.done.actor.discover': [{ output: metadata }, { output: metadataTokenOnly }],
     'xstate.error.actor.discover': [{ error: errorInfo('transient') }],
@@ -46,9 +45,9 @@ describeModel({
     ],
     'xstate.error.actor.exchange': [{ error: errorInfo('invalid_grant', { oauthError: 'invalid_grant' }) }],
   },
-  check: (snap, fakes) => {
+  check: (snap, { fakes }) => {
     // The loopback server lives exactly as long as the `login` state.
-    expect(fakes.openCallbacks.has('loopback')).toBe(snap.status === 'active' && snap.matches('login'));
+    expect(fakes.running('loopback')).toBe(snap.status === 'active' && snap.matches('login') ? 1 : 0);
     const url = snap.context.authorizationUrl as string | null;
     if (url) {
       expect(url).not.toContain(pkce.verifier);

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import type { DeviceAuthorization } from '../../src/adapters/http/types.js';
 import { deviceCodeMachine, type DeviceCodeInput } from '../../src/machines/deviceCode.js';
 import { errorInfo, metadata, metadataTokenOnly, pkce, token } from './fixtures.js';
-import { describeModel } from './modelHarness.js';
+import { describeModel } from '../support/modelTesting.js';
 
 const base: DeviceCodeInput = { providerId: 'p', scopes: ['openid', 'offline_access'], interactive: true, usePkce: true, openBrowser: true };
 
@@ -27,12 +27,12 @@ describeModel({
     noPkceNoBrowser: { ...base, usePkce: false, openBrowser: false },
     nonInteractive: { ...base, interactive: false },
   },
-  invokeIds: {
-    discoverEndpoints: 'discover',
-    generatePkce: 'pkce',
-    requestDeviceAuthorization: 'deviceAuthorization',
-    openBrowser: 'browser',
-    pollToken: 'poll',
+  fakes: {
+    discoverEndpoints: 'promise',
+    generatePkce: 'promise',
+    requestDeviceAuthorization: 'promise',
+    openBrowser: 'promise',
+    pollToken: 'promise',
   },
   // Interval and backoff grow without bound under slow_down and network failures: explore one step of
   // each (the growth rules and caps have their own tests in deviceCode.timing.test.ts).
@@ -59,7 +59,7 @@ describeModel({
       { error: errorInfo('invalid_grant', { oauthError: 'invalid_grant', status: 400 }) },
     ],
   },
-  check: (snap, fakes) => {
+  check: (snap, { fakes }) => {
     const ctx = snap.context;
     // The interval never drops below what the server asked for, and never below 5 s.
     expect(ctx.intervalSec).toBeGreaterThanOrEqual(5);

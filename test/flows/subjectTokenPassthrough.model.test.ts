@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { subjectTokenPassthroughMachine, type SubjectTokenPassthroughInput } from '../../src/machines/subjectTokenPassthrough.js';
 import { errorInfo, subjectRead } from './fixtures.js';
-import { describeModel } from './modelHarness.js';
+import { describeModel } from '../support/modelTesting.js';
 
 const base: SubjectTokenPassthroughInput = { providerId: 'p' };
 
@@ -9,7 +9,7 @@ describeModel({
   name: 'subjectTokenPassthrough',
   machine: subjectTokenPassthroughMachine,
   variants: { bearer: base, apiKey: { ...base, header: 'X-Api-Key', assumedLifetimeSec: 120 } },
-  invokeIds: { readSubjectToken: 'subjectToken' },
+  fakes: { readSubjectToken: 'promise' },
   payloads: {
     'xstate.done.actor.subjectToken': [
       { output: subjectRead() },
