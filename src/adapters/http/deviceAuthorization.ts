@@ -1,11 +1,9 @@
 import { TokenError } from '../../errors.js';
 import { redactUrl } from '../redact.js';
-import { sendOnce } from './client.js';
-import { clientAuthParts } from './clientAuth.js';
+import { postClientForm } from './clientFormPost.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { errorFromReply, GRANT_TYPES } from './oauthErrors.js';
 import { requestSecrets } from './requestSecrets.js';
-import { sendWithRetry } from './retry.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import { positiveSeconds } from './tokenEndpoint.js';
 import type { ClientAuth, DeviceAuthorization, DevicePollOutcome, HttpOptions, TokenRequest } from './types.js';
@@ -25,30 +23,7 @@ export type DeviceAuthorizationRequest = HttpOptions & {
 export async function requestDeviceAuthorization(request: DeviceAuthorizationRequest, env: HttpEnv): Promise<DeviceAuthorization> {
   const url = requireEndpointUrl(request.endpoint, 'deviceAuthorizationEndpoint', request.providerId).href;
   const knownSecrets = requestSecrets(request.clientAuth, request.params);
-  const reply = await sendWithRetry(
-    async (signal) => {
-      const auth = await clientAuthParts(request.clientAuth, { providerId: request.providerId, endpoint: url, now: env.now });
-      const form = new URLSearchParams();
-      for (const [name, value] of Object.entries(request.params)) if (value !== undefined) form.set(name, value);
-      for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
-      return sendOnce(
-        env.client,
-        { method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth.headers }, body: form.toString() },
-        signal,
-      );
-    },
-    {
-      providerId: request.providerId,
-      what: 'device authorization endpoint',
-      url,
-      oneShot: false,
-      knownSecrets,
-      timeoutMs: request.timeoutMs ?? env.timeoutMs,
-      ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
-      ...(request.signal ? { signal: request.signal } : {}),
-    },
-    env,
-  );
+  const reply = await postClientForm({ ...request, url, what: 'device authorization endpoint', knownSecrets }, env);
   return processDeviceAuthorizationResponse(request.providerId, reply.status, reply.headers, reply.bodyText, {
     url,
     clientAuthMethod: request.clientAuth.method,

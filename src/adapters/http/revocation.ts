@@ -1,10 +1,8 @@
 import { redactUrl } from '../redact.js';
-import { sendOnce } from './client.js';
-import { clientAuthParts } from './clientAuth.js';
+import { postClientForm } from './clientFormPost.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { errorFromReply } from './oauthErrors.js';
 import { requestSecrets } from './requestSecrets.js';
-import { sendWithRetry } from './retry.js';
 import type { ClientAuth, HttpOptions } from './types.js';
 
 export type RevocationRequest = HttpOptions & {
@@ -22,27 +20,13 @@ export type RevocationRequest = HttpOptions & {
 export async function revokeToken(request: RevocationRequest, env: HttpEnv): Promise<void> {
   const url = requireEndpointUrl(request.endpoint, 'revocationEndpoint', request.providerId).href;
   const knownSecrets = [request.token, ...requestSecrets(request.clientAuth)];
-  const reply = await sendWithRetry(
-    async (signal) => {
-      const auth = await clientAuthParts(request.clientAuth, { providerId: request.providerId, endpoint: url, now: env.now });
-      const form = new URLSearchParams({ token: request.token });
-      if (request.tokenTypeHint) form.set('token_type_hint', request.tokenTypeHint);
-      for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
-      return sendOnce(
-        env.client,
-        { method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth.headers }, body: form.toString() },
-        signal,
-      );
-    },
+  const reply = await postClientForm(
     {
-      providerId: request.providerId,
-      what: 'revocation endpoint',
+      ...request,
       url,
-      oneShot: false,
+      what: 'revocation endpoint',
+      params: { token: request.token, token_type_hint: request.tokenTypeHint || undefined },
       knownSecrets,
-      timeoutMs: request.timeoutMs ?? env.timeoutMs,
-      ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
-      ...(request.signal ? { signal: request.signal } : {}),
     },
     env,
   );
