@@ -39,9 +39,14 @@ function statusLine(status: ProviderStatus, models: number | undefined): string 
   return scrubSecrets(parts.filter(Boolean).join(', '));
 }
 
-function selected(session: Session, provider: string | undefined): string[] | string {
-  if (provider === undefined) return [...session.providers.keys()];
-  if (session.providers.has(provider)) return [provider];
+const NO_SESSION = 'the OAuth plugin has no configuration yet (no managed provider)';
+
+/** The session and the providers a tool call is about (all when none is named), or the text that says why there are none. */
+function selectProviders(deps: ToolDeps, provider: string | undefined): { session: Session; ids: string[] } | string {
+  const session = deps.session();
+  if (!session) return NO_SESSION;
+  if (provider === undefined) return { session, ids: [...session.providers.keys()] };
+  if (session.providers.has(provider)) return { session, ids: [provider] };
   const broken = session.broken.get(provider);
   if (broken) return `${provider} is not managed: ${broken.message}`;
   return `${provider} is not an OAuth provider of this plugin (managed: ${[...session.providers.keys()].join(', ') || 'none'})`;
@@ -50,16 +55,14 @@ function selected(session: Session, provider: string | undefined): string[] | st
 const errorText = (error: unknown) => scrubSecrets(error instanceof Error ? error.message : String(error));
 
 export function createTools(deps: ToolDeps): Record<string, ToolDefinition<any>> {
-  const noSession = 'the OAuth plugin has no configuration yet (no managed provider)';
   return {
     oauth_status: tool({
       description: 'Show the OAuth state of the managed model providers: state, flow, token lifetime, last error. Never shows a token.',
       args: { provider: providerArg() },
       async execute(args) {
-        const session = deps.session();
-        if (!session) return noSession;
-        const ids = selected(session, args.provider);
-        if (typeof ids === 'string') return ids;
+        const selection = selectProviders(deps, args.provider);
+        if (typeof selection === 'string') return selection;
+        const { session, ids } = selection;
         const statuses = session.engine.status().filter((s) => ids.includes(s.providerId));
         const lines = statuses.map((s) => statusLine(s, session.runners.get(s.providerId)?.models()?.length));
         if (args.provider === undefined) for (const [id, issue] of session.broken) lines.push(`${id}: not managed (config error: ${issue.message})`);
@@ -71,10 +74,9 @@ export function createTools(deps: ToolDeps): Record<string, ToolDefinition<any>>
         'Force a renewal of the access token of a managed provider (refresh, or re-acquisition for machine flows; a login for a user flow without a token when this session may start one).',
       args: { provider: providerArg() },
       async execute(args) {
-        const session = deps.session();
-        if (!session) return noSession;
-        const ids = selected(session, args.provider);
-        if (typeof ids === 'string') return ids;
+        const selection = selectProviders(deps, args.provider);
+        if (typeof selection === 'string') return selection;
+        const { session, ids } = selection;
         const lines: string[] = [];
         for (const id of ids) {
           const flow = session.providers.get(id)!.passthrough ? 'passthrough' : (session.providers.get(id)!.authFlow as FlowName);
@@ -111,10 +113,9 @@ export function createTools(deps: ToolDeps): Record<string, ToolDefinition<any>>
       description: 'Log out of a managed provider: revoke its tokens at the IdP (RFC 7009, when offered) and delete them from the store.',
       args: { provider: z.string().describe('Provider id (as in opencode.json)') },
       async execute(args) {
-        const session = deps.session();
-        if (!session) return noSession;
-        const ids = selected(session, args.provider);
-        if (typeof ids === 'string') return ids;
+        const selection = selectProviders(deps, args.provider);
+        if (typeof selection === 'string') return selection;
+        const { session } = selection;
         try {
           await session.engine.logout(args.provider);
           return `${args.provider}: logged out (tokens revoked where the IdP offers revocation, and deleted from the store)`;
