@@ -7,7 +7,7 @@ import { machineServer } from './support.js';
 let idp: Idp;
 let gateway: Gateway;
 let engine: TokenEngine;
-const chat = (body: BodyInit) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const chat = (body: RequestInit["body"]) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
 const request = JSON.stringify({ model: 'lab-model', messages: [{ role: 'user', content: 'hi' }] });
 
 beforeAll(async () => {
