@@ -133,7 +133,7 @@ export function createWebSocketAdapter(url: string, WebSocketImpl: WebSocketCons
 }
 
 type InspectModule = {
-  createInspector(adapter: InspectorAdapter, options: { serialize(event: StatelyEvent): StatelyEvent; autoStart?: boolean }): {
+  createInspector(adapter: InspectorAdapter, options: { serialize(event: StatelyEvent): StatelyEvent }): {
     inspect: { next?: (event: InspectionEvent) => void };
     start(): void;
     stop(): void;
@@ -142,7 +142,9 @@ type InspectModule = {
 
 /** An inspector over any adapter, every event redacted before the adapter sees it. */
 export function createRedactingInspector(module: InspectModule, adapter: InspectorAdapter): RedactingInspector {
-  const inspector = module.createInspector(adapter, { serialize: (event) => redactInspectionEvent(event), autoStart: true });
+  const inspector = module.createInspector(adapter, { serialize: (event) => redactInspectionEvent(event) });
+  // createInspector never starts its adapter by itself: without this the socket is never opened.
+  inspector.start();
   return {
     inspect: (event) => inspector.inspect.next?.(event),
     stop: () => inspector.stop(),
