@@ -18,14 +18,14 @@ const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 beforeAll(async () => {
   relay = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((r) => relay.once('listening', r));
+  await new Promise<void>((r) => relay.once('listening', () => r()));
   url = `ws://127.0.0.1:${(relay.address() as AddressInfo).port}`;
   relay.on('connection', (socket) => socket.on('message', (data) => messages.push(data.toString())));
   idp = await startIdp();
 });
 afterAll(async () => {
   await idp.stop();
-  await new Promise((r) => relay.close(r));
+  await new Promise<void>((r) => relay.close(() => r()));
 });
 
 async function until(predicate: () => boolean, timeoutMs = 5_000) {
