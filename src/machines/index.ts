@@ -2,6 +2,7 @@
 export * from './token.js';
 export * from './refreshWindow.js';
 export * from './tokenLifecycle.js';
+export * from './providerRegistry.js';
 export * from './authorizationCode.js';
 export * from './deviceCode.js';
 export * from './assertionGrant.js';

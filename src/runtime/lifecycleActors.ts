@@ -3,9 +3,9 @@ import { resolveMetadata } from '../adapters/http/discovery.js';
 import type { ServerMetadata, TokenEndpointAdapter } from '../adapters/http/types.js';
 import type { Logger } from '../adapters/logger.js';
 import { storeKey } from '../adapters/storage/storeKey.js';
-import type { TokenStore } from '../adapters/storage/types.js';
-import { toErrorInfo } from '../errors.js';
-import { createAcquireLogic, type FlowDeps, type FlowNotice } from '../flows/index.js';
+import type { LockHandle, TokenStore } from '../adapters/storage/types.js';
+import { TokenError, toErrorInfo } from '../errors.js';
+import { runFlow, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type {
   AcquireInput,
   LifecycleEvent,
@@ -29,11 +29,18 @@ export interface LifecycleDeps {
   lockWaitMs: number;
 }
 
-/**
- * The real effects behind tokenLifecycle's named actors, for one provider: the store and its lock,
- * the refresh grant, the acquisition flow and logout (RFC 7009 revocation, then delete).
- */
-export function lifecycleActors(settings: ProviderSettings, deps: LifecycleDeps) {
+/** One provider's effects: what tokenLifecycle's named actors do for it, as plain functions. */
+export interface LifecycleEffects {
+  readStore(): Promise<StoredToken | undefined>;
+  lock(): Promise<LockHandle>;
+  refresh(refreshToken: string, signal: AbortSignal): Promise<TokenSet>;
+  acquire(interactive: boolean, signal: AbortSignal): Promise<TokenSet>;
+  write(input: PersistInput): Promise<StoredToken>;
+  logout(): Promise<void>;
+}
+
+/** The store and its lock, the refresh grant, the acquisition flow and logout (RFC 7009, then delete). */
+export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps): LifecycleEffects {
   const key = storeKey(settings.storeKey);
   const { providerId, flowConfig } = settings;
 
@@ -41,7 +48,7 @@ export function lifecycleActors(settings: ProviderSettings, deps: LifecycleDeps)
     resolveMetadata(flowConfig.issuer, flowConfig.endpoints ?? {}, deps.http, { providerId, needs, timeoutMs: flowConfig.httpTimeoutMs });
 
   return {
-    readStore: fromPromise<StoredToken | undefined, RenewInput>(async () => {
+    async readStore() {
       const record = await deps.store.read(key);
       if (!record) return undefined;
       return {
@@ -49,36 +56,18 @@ export function lifecycleActors(settings: ProviderSettings, deps: LifecycleDeps)
         ...(record.token ? { token: record.token } : {}),
         ...(record.tombstone ? { tombstone: record.tombstone } : {}),
       };
-    }),
+    },
 
-    holdLock: fromCallback<LifecycleEvent, RenewInput>(({ sendBack }) => {
-      let released = false;
-      let release: (() => Promise<void>) | undefined;
-      deps.store.lock(key, { waitMs: deps.lockWaitMs }).then(
-        (handle) => {
-          if (released) return void handle.release();
-          release = () => handle.release();
-          sendBack({ type: 'LOCK.ACQUIRED' });
-        },
-        (error: unknown) => {
-          if (!released) sendBack({ type: 'LOCK.FAILED', error: toErrorInfo(providerId, error) });
-        },
-      );
-      // Leaving the renewal states, by any way, gives the lock back.
-      return () => {
-        released = true;
-        release?.().catch((error: unknown) => deps.logger.warn('lock_release_failed', { providerId, error: toErrorInfo(providerId, error) }));
-      };
-    }),
+    lock: () => deps.store.lock(key, { waitMs: deps.lockWaitMs }),
 
-    refreshToken: fromPromise<TokenSet, RefreshInput>(async ({ input, signal }) => {
+    async refresh(refreshToken, signal) {
       const { tokenEndpoint, issuer } = await metadata();
       return deps.http.requestToken({
         providerId,
         tokenEndpoint,
         issuer,
         grantType: 'refresh_token',
-        params: { refresh_token: input.refreshToken, resource: flowConfig.resource?.[0] },
+        params: { refresh_token: refreshToken, resource: flowConfig.resource?.[0] },
         clientAuth: flowConfig.clientAuth,
         oneShot: true,
         signal,
@@ -86,29 +75,71 @@ export function lifecycleActors(settings: ProviderSettings, deps: LifecycleDeps)
         ...(flowConfig.httpTimeoutMs !== undefined ? { timeoutMs: flowConfig.httpTimeoutMs } : {}),
         ...(flowConfig.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: flowConfig.assumedLifetimeSec } : {}),
       });
-    }),
+    },
 
-    acquireToken: createAcquireLogic<AcquireInput>(
-      (input) => ({ ...flowConfig, interactive: input.interactive, notify: deps.notify }),
-      deps.flowDeps,
-    ),
+    acquire: (interactive, signal) => runFlow({ ...flowConfig, interactive, notify: deps.notify }, deps.flowDeps, signal),
 
-    writeStore: fromPromise<StoredToken, PersistInput>(async ({ input }) => {
+    async write(input) {
       const next = input.tombstone
         ? // Retiring: only the tombstone changes; the stored token is left exactly as it was.
           { tombstone: { reason: input.tombstone.reason, at: deps.now(), generation: input.expectedGeneration + 1 } }
         : { token: input.token };
       const record = await deps.store.write(key, next, input.expectedGeneration);
       return { generation: record.generation };
-    }),
+    },
 
-    logout: fromPromise<void, LogoutInput>(async () => {
+    async logout() {
       const record = await deps.store.read(key).catch(() => undefined);
       const token = record?.token;
       if (token && settings.flow !== 'passthrough') await revokeQuietly(token, settings, deps, metadata);
       await deps.store.delete(key);
-    }),
+    },
   };
+}
+
+/**
+ * tokenLifecycle's named actors, once for every provider: each call runs the effects of the provider
+ * named in its input. One provided machine serves all providers (and the registry spawns it by name).
+ */
+export function lifecycleActors(effectsOf: (providerId: string) => LifecycleEffects) {
+  return {
+    readStore: fromPromise<StoredToken | undefined, RenewInput>(({ input }) => effectsOf(input.providerId).readStore()),
+
+    holdLock: fromCallback<LifecycleEvent, RenewInput>(({ sendBack, input }) => {
+      let released = false;
+      let release: (() => Promise<void>) | undefined;
+      effectsOf(input.providerId)
+        .lock()
+        .then(
+          (handle) => {
+            if (released) return void handle.release();
+            release = () => handle.release();
+            sendBack({ type: 'LOCK.ACQUIRED' });
+          },
+          (error: unknown) => {
+            if (!released) sendBack({ type: 'LOCK.FAILED', error: toErrorInfo(input.providerId, error) });
+          },
+        );
+      // Leaving the renewal states, by any way, gives the lock back.
+      return () => {
+        released = true;
+        void release?.().catch(() => {
+          // the lock file's owner check and stale-lock recovery cover a release that could not finish
+        });
+      };
+    }),
+
+    refreshToken: fromPromise<TokenSet, RefreshInput>(({ input, signal }) => effectsOf(input.providerId).refresh(input.refreshToken, signal)),
+    acquireToken: fromPromise<TokenSet, AcquireInput>(({ input, signal }) => effectsOf(input.providerId).acquire(input.interactive, signal)),
+    writeStore: fromPromise<StoredToken, PersistInput>(({ input }) => effectsOf(input.providerId).write(input)),
+    logout: fromPromise<void, LogoutInput>(({ input }) => effectsOf(input.providerId).logout()),
+  };
+}
+
+/** Effects for a provider the engine does not know: every call fails with a config error. */
+export function unknownProviderEffects(providerId: string): LifecycleEffects {
+  const fail = () => Promise.reject(new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' }));
+  return { readStore: fail, lock: fail, refresh: fail, acquire: fail, write: fail, logout: fail };
 }
 
 async function revokeQuietly(

@@ -1,11 +1,9 @@
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
-import type { Logger } from '../adapters/logger.js';
+import type { ActorRefFrom } from 'xstate';
 import { TokenError, type TokenErrorInfo } from '../errors.js';
 import { tokenErrorFromInfo } from '../flows/index.js';
 import { isServable } from '../machines/refreshWindow.js';
-import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycle.js';
+import type { tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
-import { lifecycleActors, type LifecycleDeps } from './lifecycleActors.js';
 import type { ProviderSettings } from './providerSettings.js';
 
 export interface GetTokenOptions {
@@ -27,33 +25,23 @@ export interface ProviderStatus {
   generation: number;
 }
 
-type LifecycleActor = Actor<typeof tokenLifecycle>;
+type LifecycleActor = ActorRefFrom<typeof tokenLifecycle>;
 
 /** One provider: its tokenLifecycle actor and the caller API over it (single flight lives in the actor). */
 export class ProviderRuntime {
-  readonly actor: LifecycleActor;
-  private readonly now: () => number;
   private pending: Promise<TokenSet> | undefined;
 
+  /**
+   * `lifecycle` returns the provider's current actor: the registry may have replaced a failed one.
+   */
   constructor(
     readonly settings: ProviderSettings,
-    deps: LifecycleDeps & { jitterFraction: number; inspect?: (event: InspectionEvent) => void },
-    private readonly logger: Logger,
-  ) {
-    this.now = deps.now;
-    const machine = tokenLifecycle.provide({ actors: lifecycleActors(settings, deps) });
-    this.actor = createActor(machine, {
-      id: `token:${settings.providerId}`,
-      input: {
-        providerId: settings.providerId,
-        flow: settings.flow,
-        clock: { now: deps.now },
-        timing: { skewMs: settings.skewMs, jitterFraction: deps.jitterFraction },
-      },
-      ...(deps.inspect ? { inspect: deps.inspect } : {}),
-    });
-    this.actor.on('*', (event) => this.log(event as LifecycleEmitted));
-    this.actor.start();
+    private readonly lifecycle: () => LifecycleActor,
+    private readonly now: () => number,
+  ) {}
+
+  get actor(): LifecycleActor {
+    return this.lifecycle();
   }
 
   /**
@@ -130,10 +118,6 @@ export class ProviderRuntime {
     };
   }
 
-  stop() {
-    this.actor.stop();
-  }
-
   private servableToken(): TokenSet | undefined {
     const snapshot = this.actor.getSnapshot();
     if (snapshot.matches('loggingOut') || snapshot.matches('evicted') || snapshot.matches('loading')) return undefined;
@@ -169,23 +153,28 @@ export class ProviderRuntime {
   /** The next servable token, or the next reported failure, after asking for one. */
   private nextOutcome(interactive: boolean): Promise<TokenSet> {
     return new Promise<TokenSet>((resolve, reject) => {
-      const stop = () => {
-        failed.unsubscribe();
-        subscription.unsubscribe();
+      const actor = this.actor;
+      const subscriptions: { unsubscribe(): void }[] = [];
+      const settle = (outcome: () => void) => {
+        subscriptions.forEach((s) => s.unsubscribe());
+        outcome();
       };
       const check = () => {
         const token = this.servableToken();
-        if (token) {
-          stop();
-          resolve(token);
-        }
+        if (token) settle(() => resolve(token));
       };
-      const failed = this.actor.on('token.failed', ({ error }) => {
-        stop();
-        reject(tokenErrorFromInfo(error));
-      });
-      const subscription = this.actor.subscribe(check);
-      this.actor.send({ type: 'TOKEN.NEEDED', interactive });
+      subscriptions.push(
+        actor.on('token.failed', ({ error }) => settle(() => reject(tokenErrorFromInfo(error)))),
+        actor.subscribe({
+          next: check,
+          // The actor failed (a bug, not an OAuth answer): the registry restarts it; this wait ends here.
+          error: () =>
+            settle(() =>
+              reject(new TokenError({ code: 'transient', providerId: this.settings.providerId, message: 'the token lifecycle failed and was restarted', fix: 'try again' })),
+            ),
+        }),
+      );
+      actor.send({ type: 'TOKEN.NEEDED', interactive });
       check();
     });
   }
@@ -223,28 +212,5 @@ export class ProviderRuntime {
         reject(signal.reason);
       });
     });
-  }
-
-  private log(event: LifecycleEmitted) {
-    const providerId = this.settings.providerId;
-    switch (event.type) {
-      case 'token.renewed':
-        this.logger.info('token_renewed', {
-          providerId,
-          how: event.how,
-          generation: event.generation,
-          expiresInSec: Math.round((event.expiresAt - this.now()) / 1000),
-        });
-        break;
-      case 'token.failed':
-        this.logger.warn('token_failed', { providerId, code: event.error.code, message: event.error.message });
-        break;
-      case 'store.persist_failed':
-        this.logger.error('store_persist_failed', { providerId, message: event.error.message });
-        break;
-      case 'logged_out':
-        this.logger.info('logged_out', { providerId });
-        break;
-    }
   }
 }

@@ -10,9 +10,14 @@ import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../c
 import { TokenError } from '../errors.js';
 import { credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type { TokenSet } from '../machines/token.js';
+import { createActor } from 'xstate';
+import { providerRegistry } from '../machines/providerRegistry.js';
+import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycle.js';
 import { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
+import { lifecycleActors, lifecycleEffects, unknownProviderEffects, type LifecycleEffects } from './lifecycleActors.js';
+import { logEmitted } from './lifecycleLog.js';
 import { ProviderRuntime, type GetTokenOptions, type ProviderStatus } from './providerRuntime.js';
-import { providerSettings } from './providerSettings.js';
+import { providerSettings, type ProviderSettings } from './providerSettings.js';
 import { stderrNotifier } from './notify.js';
 
 export interface TokenEngineOptions {
@@ -58,7 +63,7 @@ export interface TokenEngine {
   stop(): void;
 }
 
-/** Machines and adapters wired together, for any agent: one tokenLifecycle actor per provider. */
+/** Machines and adapters wired together, for any agent: a registry actor with one tokenLifecycle per provider. */
 export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
@@ -72,31 +77,28 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   // A passthrough credential is the platform's own short-lived token: cheap to re-mint, never worth a file.
   const memoryStore = createMemoryStore({ now });
   const notify = options.notify ?? stderrNotifier();
-  const runtimes = new Map<string, ProviderRuntime>();
+  const jitterFraction = options.jitterFraction ?? Math.random();
+  const effects = new Map<string, LifecycleEffects>();
+  const settingsOf = new Map<string, ProviderSettings>();
   const failed = new Map<string, TokenError>();
 
   for (const provider of providers) {
     if (!provider.enabled) continue;
     try {
       const settings = providerSettings(provider);
-      runtimes.set(
+      effects.set(
         provider.id,
-        new ProviderRuntime(
-          settings,
-          {
-            store: settings.flow === 'passthrough' ? memoryStore : sharedStore(),
-            http,
-            flowDeps: { http, now, logger, ...(options.inspect ? { inspect: options.inspect } : {}), ...options.flowDeps },
-            logger,
-            now,
-            notify: (notice) => notify({ ...notice, providerId: provider.id }),
-            lockWaitMs: options.lockWaitMs ?? 15_000,
-            jitterFraction: options.jitterFraction ?? Math.random(),
-            ...(options.inspect ? { inspect: options.inspect } : {}),
-          },
+        lifecycleEffects(settings, {
+          store: settings.flow === 'passthrough' ? memoryStore : sharedStore(),
+          http,
+          flowDeps: { http, now, logger, ...(options.inspect ? { inspect: options.inspect } : {}), ...options.flowDeps },
           logger,
-        ),
+          now,
+          notify: (notice) => notify({ ...notice, providerId: provider.id }),
+          lockWaitMs: options.lockWaitMs ?? 15_000,
+        }),
       );
+      settingsOf.set(provider.id, settings);
     } catch (error) {
       // One broken provider never takes the others down.
       const tokenError =
@@ -108,6 +110,35 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
       logger.error('provider_start_failed', { providerId: provider.id, message: tokenError.message });
     }
   }
+
+  // One provided lifecycle machine for every provider: its actors run the effects of the provider in their input.
+  const lifecycle = tokenLifecycle.provide({ actors: lifecycleActors((id) => effects.get(id) ?? unknownProviderEffects(id)) });
+  const registry = createActor(providerRegistry.provide({ actors: { tokenLifecycle: lifecycle } }), {
+    id: 'oauth-engine',
+    input: {
+      providers: [...settingsOf.values()].map((settings) => ({
+        providerId: settings.providerId,
+        flow: settings.flow,
+        clock: { now },
+        timing: { skewMs: settings.skewMs, jitterFraction },
+      })),
+    },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  const lifecycleOf = (providerId: string) => registry.getSnapshot().context.lifecycles[providerId]!;
+  const logLifecycle = (providerId: string) => lifecycleOf(providerId).on('*', (event) => logEmitted(logger, providerId, now, event as LifecycleEmitted));
+  registry.on('provider.restarted', ({ providerId, restarts }) => {
+    logger.error('provider_restarted', { providerId, restarts });
+    logLifecycle(providerId);
+  });
+  registry.on('provider.failed', ({ providerId }) => logger.error('provider_failed', { providerId }));
+  registry.start();
+  const runtimes = new Map<string, ProviderRuntime>();
+  for (const [providerId, settings] of settingsOf) {
+    runtimes.set(providerId, new ProviderRuntime(settings, () => lifecycleOf(providerId), now));
+    logLifecycle(providerId);
+  }
+
   for (const issue of parsed?.errors ?? []) {
     if (issue.providerId && !runtimes.has(issue.providerId) && !failed.has(issue.providerId)) {
       failed.set(issue.providerId, new TokenError({ code: 'config', providerId: issue.providerId, message: issue.message.replace(`${issue.providerId}: `, '') }));
@@ -133,7 +164,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     login: async (providerId, loginOptions) => runtime(providerId).login(loginOptions),
     logout: async (providerId) => runtime(providerId).logout(),
     status: () => [...runtimes.values()].map((r) => r.status()),
-    stop: () => runtimes.forEach((r) => r.stop()),
+    stop: () => registry.stop(),
   };
   return engine;
 }
