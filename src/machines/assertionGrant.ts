@@ -12,6 +12,7 @@ import {
   type TokenCallInput,
 } from './flowTypes.js';
 import type { TokenSet } from './token.js';
+import { unprovidedActors } from './notProvided.js';
 
 /**
  * Unattended acquisition: client_credentials (RFC 6749 §4.4), jwt_bearer (RFC 7523 §2.1) and
@@ -89,9 +90,7 @@ export function assertionGrantRequest(
   }
 }
 
-const notProvided = (name: string) => () => {
-  throw new Error(`assertionGrant: actor ${name} was not provided`);
-};
+const notProvided = unprovidedActors('assertionGrant');
 
 export const assertionGrantMachine = setup({
   types: {

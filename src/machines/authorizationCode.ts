@@ -12,6 +12,7 @@ import {
 } from './flowResult.js';
 import { GRANT_TYPE, type DiscoverInput, type OpenUrlInput, type PkceMaterial, type TokenCallInput } from './flowTypes.js';
 import type { TokenSet } from './token.js';
+import { unprovidedActors } from './notProvided.js';
 
 /**
  * Browser login with PKCE on a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252 §7.3, RFC 9207).
@@ -124,9 +125,7 @@ function idpErrorCode(error: string): TokenErrorInfo['code'] {
   }
 }
 
-const notProvided = (name: string) => () => {
-  throw new Error(`authorizationCode: actor ${name} was not provided`);
-};
+const notProvided = unprovidedActors('authorizationCode');
 
 export const authorizationCodeMachine = setup({
   types: {

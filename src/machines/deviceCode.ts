@@ -11,6 +11,7 @@ import {
 } from './flowResult.js';
 import { GRANT_TYPE, type DiscoverInput, type OpenUrlInput, type PkceMaterial, type TokenCallInput } from './flowTypes.js';
 import type { TokenSet } from './token.js';
+import { unprovidedActors } from './notProvided.js';
 
 /**
  * Device authorization grant (RFC 8628), with PKCE on the device request as Keycloak requires.
@@ -78,9 +79,7 @@ const oauthErrorOf = (error: unknown): string | undefined => (error as { oauthEr
 const codeOf = (error: unknown): string | undefined => (error as { code?: string } | undefined)?.code;
 const isOauthError = (error: unknown, name: string) => oauthErrorOf(error) === name || codeOf(error) === name;
 
-const notProvided = (name: string) => () => {
-  throw new Error(`deviceCode: actor ${name} was not provided`);
-};
+const notProvided = unprovidedActors('deviceCode');
 
 export const deviceCodeMachine = setup({
   types: {

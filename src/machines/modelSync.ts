@@ -1,4 +1,5 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
+import { unprovidedActors } from './notProvided.js';
 
 /**
  * One actor per provider: keeps the gateway's model list (`GET <baseURL>/models`) current.
@@ -77,9 +78,7 @@ export interface FetchModelsInput {
   credential: unknown;
 }
 
-const notProvided = (name: string) => () => {
-  throw new Error(`modelSync: actor "${name}" was not provided`);
-};
+const notProvided = unprovidedActors('modelSync');
 
 /** Codes of a token lookup that only a login can fix: waiting is right, retrying is not. */
 const LOGIN_CODES = new Set(['interaction_required', 'no_refresh_token', 'invalid_grant', 'evicted', 'access_denied', 'expired_token']);

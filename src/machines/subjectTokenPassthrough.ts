@@ -4,6 +4,7 @@ import { actorError, flowError, flowOutput, type FlowResult } from './flowResult
 import { DEFAULT_MIN_SUBJECT_LIFETIME_SEC, isSubjectExpired, isSubjectNearlyExpired } from './flowSubject.js';
 import type { ReadSubjectInput, SubjectTokenRead } from './flowTypes.js';
 import type { TokenSet } from './token.js';
+import { unprovidedActors } from './notProvided.js';
 
 /**
  * For gateways that validate the CI OIDC token themselves: the subject token IS the credential.
@@ -71,9 +72,7 @@ export function passthroughToken(read: SubjectTokenRead, input: SubjectTokenPass
   };
 }
 
-const notProvided = (name: string) => () => {
-  throw new Error(`subjectTokenPassthrough: actor ${name} was not provided`);
-};
+const notProvided = unprovidedActors('subjectTokenPassthrough');
 
 export const subjectTokenPassthroughMachine = setup({
   types: {

@@ -8,6 +8,7 @@ import {
   type TimingPolicy,
 } from './refreshWindow.js';
 import { isUserFlow, type FlowName, type TokenSet } from './token.js';
+import { unprovidedActors } from './notProvided.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
@@ -92,9 +93,7 @@ export interface LogoutInput extends RenewInput {
   token: TokenSet | null;
 }
 
-const notProvided = (name: string) => () => {
-  throw new Error(`tokenLifecycle: actor "${name}" was not provided`);
-};
+const notProvided = unprovidedActors('tokenLifecycle');
 
 const errorInfo = (
   context: Pick<LifecycleContext, 'providerId'>,
