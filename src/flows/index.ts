@@ -1,5 +1,4 @@
 /** Flow runners: the acquisition machines wired to the real adapters, one call per acquisition. */
-import { fromPromise } from 'xstate';
 import type { TokenSet } from '../machines/token.js';
 import { runAssertionGrant } from './assertionGrant.js';
 import { runAuthorizationCode } from './authorizationCode.js';
@@ -30,16 +29,4 @@ export function runFlow(config: FlowConfig, deps: FlowDeps, signal?: AbortSignal
     case 'passthrough':
       return runPassthrough(config, deps, signal);
   }
-}
-
-/**
- * An actor the lifecycle can invoke as its `acquireToken`: `configFor` maps the lifecycle's input
- * (provider id, whether a human may be asked) to the provider's FlowConfig. Stopping the invoke aborts
- * the flow (the loopback closes, requests are cancelled).
- */
-export function createAcquireLogic<TInput extends { providerId: string; interactive: boolean }>(
-  configFor: (input: TInput) => FlowConfig,
-  deps: FlowDeps,
-) {
-  return fromPromise<TokenSet, TInput>(({ input, signal }) => runFlow({ ...configFor(input), interactive: input.interactive }, deps, signal));
 }

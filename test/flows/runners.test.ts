@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, toPromise } from 'xstate';
 import type { TokenEndpointAdapter } from '../../src/adapters/http/types.js';
 import { TokenError } from '../../src/errors.js';
-import { createAcquireLogic, credentialHeaders, runFlow, tokenErrorFromInfo, type FlowConfig, type FlowNotice } from '../../src/flows/index.js';
+import { credentialHeaders, runFlow, tokenErrorFromInfo, type FlowConfig, type FlowNotice } from '../../src/flows/index.js';
 
 /** An adapter that must not be reached: these tests stay before any HTTP. */
 const unreachable: TokenEndpointAdapter = {
@@ -74,14 +73,6 @@ describe('flow runners', () => {
     expect(q.get('redirect_uri')).toMatch(/\/cb$/);
     expect(q.has('prompt')).toBe(false);
     expect(q.get('state')).not.toBe(q.get('code_challenge'));
-  });
-
-  it('createAcquireLogic: the lifecycle input decides interactivity', async () => {
-    const logic = createAcquireLogic((input: { providerId: string; interactive: boolean }) => ({ ...authCode(() => {}), providerId: input.providerId }), {
-      http: unreachable,
-    });
-    const actor = createActor(logic, { input: { providerId: 'bg', interactive: false } }).start();
-    await expect(toPromise(actor)).rejects.toMatchObject({ code: 'interaction_required', providerId: 'bg' });
   });
 
   it('a machine flow without a subject source fails with a config error', async () => {
