@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { RESERVED_AUTHORIZATION_PARAMS } from '../machines/authorizationCode.js';
 import { FLOW_KINDS, type FlowKind } from '../machines/token.js';
 import {
   booleanLike,
@@ -131,6 +132,26 @@ const nameOverridesSchema = v.pipe(
   ),
 );
 
+const AUTHORIZATION_PARAMS_RULE = `must be an object of string, number or boolean values, without the parameters the flow sets itself (${RESERVED_AUTHORIZATION_PARAMS.join(', ')})`;
+
+/** Extra authorization request parameters; values become strings (`max_age: 0` → `"0"`). */
+const authorizationParamsSchema = v.pipe(
+  plainRecord(v.unknown(), AUTHORIZATION_PARAMS_RULE),
+  v.check(
+    (params) =>
+      Object.entries(params).every(
+        ([name, value]) =>
+          name.trim() !== '' &&
+          !RESERVED_AUTHORIZATION_PARAMS.includes(name) &&
+          (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))),
+      ),
+    AUTHORIZATION_PARAMS_RULE,
+  ),
+  v.transform((params): Record<string, string> => Object.fromEntries(Object.entries(params).map(([name, value]) => [name, String(value)]))),
+);
+
+export const CLIENT_ASSERTION_AUDIENCES = ['issuer', 'token_endpoint'] as const;
+
 const tokenType = () => nonEmptyString('must be a non-empty token type URI (e.g. urn:ietf:params:oauth:token-type:jwt)');
 
 /** Every field of a provider block, in documentation order. */
@@ -186,6 +207,17 @@ export const providerEntries = {
     origin: 'new',
     doc: 'Private key that signs `private_key_jwt` client assertions. Never logged.',
   }),
+  clientAssertionAudience: documented(v.optional(oneOf(CLIENT_ASSERTION_AUDIENCES)), {
+    type: '`issuer` \\| `token_endpoint`',
+    default: '`issuer`',
+    origin: 'new',
+    doc: '`aud` of `private_key_jwt` assertions, for every endpoint (token, device authorization, revocation). Keycloak refuses an assertion addressed to the device or revocation endpoint.',
+  }),
+  clientAssertionSource: documented(v.optional(tokenSourceSchema), {
+    type: 'object (as subjectTokenSource)',
+    origin: 'new',
+    doc: 'Federated client credential: a platform JWT (GitHub Actions, a Kubernetes projected token, `AZURE_FEDERATED_TOKEN_FILE` as `{"type": "file"}`) read fresh for every request and sent as `client_assertion` (`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`), typically with `client_credentials` (Entra workload identity federation). Replaces clientSecret/privateKey. Never logged.',
+  }),
   scopes: documented(v.optional(scopesSchema), {
     type: 'string[] \\| string',
     default: 'required unless `passthrough`',
@@ -232,6 +264,16 @@ export const providerEntries = {
     type: 'URI \\| URI[]',
     origin: 'new',
     doc: 'RFC 8707 / RFC 8693 `resource` parameter(s).',
+  }),
+  subjectIssuer: documented(v.optional(nonEmptyString()), {
+    type: 'string',
+    origin: 'new',
+    doc: '`token_exchange`: Keycloak\'s legacy (v1) token exchange `subject_issuer`, the alias of the identity provider that issued an external subject token.',
+  }),
+  authorizationParams: documented(v.optional(authorizationParamsSchema), {
+    type: 'object',
+    origin: 'new',
+    doc: 'Extra authorization request parameters (`prompt`, `login_hint`, `acr_values`, `ui_locales`, `max_age`, any other), on the `authorization_code` URL and the `device_code` authorization request. E.g. `{"prompt": "consent"}` for IdPs that issue a refresh token only then. The flow\'s own parameters (state, PKCE, redirect_uri, scope, resource, audience) cannot be replaced.',
   }),
   actorTokenSource: documented(v.optional(tokenSourceSchema), {
     type: 'object (as subjectTokenSource)',
@@ -407,13 +449,14 @@ export const providerSchema = v.pipe(
   ),
   v.forward(
     v.partialCheck(
-      [['authFlow'], ['clientAuthMethod'], ['clientSecret'], ['privateKey'], ['passthrough']],
+      [['authFlow'], ['clientAuthMethod'], ['clientSecret'], ['privateKey'], ['clientAssertionSource'], ['passthrough']],
       (input) =>
         isPassthroughOn(input.passthrough) ||
         input.authFlow !== 'client_credentials' ||
         input.clientAuthMethod === 'none' ||
+        input.clientAssertionSource !== undefined ||
         effectiveClientAuthMethod(input) !== 'none',
-      'is required when authFlow is "client_credentials" (or set clientAuthMethod "private_key_jwt" with a privateKey)',
+      'is required when authFlow is "client_credentials" (or set clientAuthMethod "private_key_jwt" with a privateKey, or a clientAssertionSource)',
     ),
     ['clientSecret'],
   ),
@@ -443,6 +486,16 @@ export const providerSchema = v.pipe(
       'is required when clientAuthMethod is "private_key_jwt"',
     ),
     ['privateKey'],
+  ),
+  v.forward(
+    v.partialCheck(
+      [['clientAssertionSource'], ['clientSecret'], ['privateKey'], ['clientAuthMethod']],
+      (input) =>
+        input.clientAssertionSource === undefined ||
+        (input.clientSecret === undefined && input.privateKey === undefined && input.clientAuthMethod === undefined),
+      'is the client\'s credential: leave out clientSecret, privateKey and clientAuthMethod when it is set',
+    ),
+    ['clientAssertionSource'],
   ),
   v.forward(
     v.partialCheck(

@@ -81,6 +81,8 @@ export function deviceAuthorizationActor(config: FlowConfig, deps: FlowDeps) {
     deps.http.requestDeviceAuthorization({
       providerId: config.providerId,
       endpoint: input.endpoint,
+      issuer: input.issuer,
+      tokenEndpoint: input.tokenEndpoint,
       clientAuth: config.clientAuth,
       params: input.params,
       signal,

@@ -19,6 +19,7 @@ export function authorizationCodeInput(config: FlowConfig): AuthorizationCodeInp
     ...(config.redirectPort !== undefined ? { redirectPort: config.redirectPort } : {}),
     ...(config.prompt ? { prompt: config.prompt } : {}),
     ...(config.loginHint ? { loginHint: config.loginHint } : {}),
+    ...(config.authorizationParams ? { authorizationParams: config.authorizationParams } : {}),
     ...(config.resource?.length ? { resource: config.resource } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
   };

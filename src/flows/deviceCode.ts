@@ -11,8 +11,9 @@ export function deviceCodeInput(config: FlowConfig): DeviceCodeInput {
     interactive: config.interactive,
     usePkce: config.pkce ?? true,
     openBrowser: config.openBrowser ?? true,
-    ...(config.resource?.[0] ? { resource: config.resource[0] } : {}),
+    ...(config.resource?.length ? { resource: config.resource } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
+    ...(config.authorizationParams ? { authorizationParams: config.authorizationParams } : {}),
   };
 }
 

@@ -44,8 +44,15 @@ export interface FlowConfig {
   /** authorization_code: `prompt` (e.g. `consent`, which some IdPs need to issue a refresh token). */
   prompt?: string;
   loginHint?: string;
-  /** RFC 8707 resource indicators (only the first is sent on token requests). */
+  /**
+   * Extra authorization request parameters (prompt, login_hint, acr_values, ui_locales, max_age, …), on
+   * the authorization_code URL and the device authorization request; `prompt`/`loginHint` above win.
+   */
+  authorizationParams?: Readonly<Record<string, string>>;
+  /** RFC 8707 resource indicators; every one is sent. */
   resource?: readonly string[];
+  /** Keycloak's legacy token exchange: `subject_issuer` (the identity provider alias of an external subject token). */
+  subjectIssuer?: string;
   /** `audience` on the authorization/device request and RFC 8693 `audience` on token exchange. */
   audience?: string;
 

@@ -33,8 +33,10 @@ export interface AssertionGrantInput {
   scopes: readonly string[];
   /** token_exchange: the RFC 8693 `audience` (the target service). */
   audience?: string;
-  /** RFC 8707 / RFC 8693 `resource`. */
-  resource?: string;
+  /** RFC 8707 / RFC 8693 `resource`, every value sent. */
+  resource?: readonly string[];
+  /** token_exchange: Keycloak's legacy (v1) `subject_issuer`, the alias of the external IdP that issued the subject token. */
+  subjectIssuer?: string;
   /** token_exchange: default urn:ietf:params:oauth:token-type:jwt. */
   subjectTokenType?: string;
   requestedTokenType?: string;
@@ -64,15 +66,16 @@ export interface AssertionGrantContext extends AssertionGrantInput {
 export function assertionGrantRequest(
   context: Pick<
     AssertionGrantContext,
-    'grant' | 'scopes' | 'audience' | 'resource' | 'subjectTokenType' | 'requestedTokenType' | 'actorTokenType' | 'subject' | 'actor'
+    'grant' | 'scopes' | 'audience' | 'resource' | 'subjectTokenType' | 'requestedTokenType' | 'actorTokenType' | 'subject' | 'actor' | 'subjectIssuer'
   >,
-): { grantType: string; params: Record<string, string | undefined> } {
+): { grantType: string; params: Record<string, string | readonly string[] | undefined> } {
   const scope = context.scopes.length > 0 ? context.scopes.join(' ') : undefined;
+  const resource = context.resource?.length ? context.resource : undefined;
   switch (context.grant) {
     case 'client_credentials':
-      return { grantType: GRANT_TYPE.clientCredentials, params: { scope, resource: context.resource, audience: context.audience } };
+      return { grantType: GRANT_TYPE.clientCredentials, params: { scope, resource, audience: context.audience } };
     case 'jwt_bearer':
-      return { grantType: GRANT_TYPE.jwtBearer, params: { assertion: context.subject?.token, scope, resource: context.resource } };
+      return { grantType: GRANT_TYPE.jwtBearer, params: { assertion: context.subject?.token, scope, resource } };
     case 'token_exchange':
       return {
         grantType: GRANT_TYPE.tokenExchange,
@@ -80,8 +83,9 @@ export function assertionGrantRequest(
           subject_token: context.subject?.token,
           subject_token_type: context.subjectTokenType ?? TOKEN_TYPE_JWT,
           requested_token_type: context.requestedTokenType,
+          subject_issuer: context.subjectIssuer,
           audience: context.audience,
-          resource: context.resource,
+          resource,
           scope,
           actor_token: context.actor?.token,
           actor_token_type: context.actor ? (context.actorTokenType ?? TOKEN_TYPE_JWT) : undefined,

@@ -13,6 +13,7 @@ import {
 import { GRANT_TYPE, type DiscoverInput, type OpenUrlInput, type PkceMaterial, type TokenCallInput } from './flowTypes.js';
 import type { TokenSet } from './token.js';
 import { unprovidedActors } from './notProvided.js';
+import { clampTimerMs } from './timerLimit.js';
 
 /**
  * Browser login with PKCE on a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252 §7.3, RFC 9207).
@@ -41,7 +42,9 @@ export interface AuthorizationCodeInput {
   /** Sent only when configured (oidc-provider needs `consent` to honour offline_access). */
   prompt?: string;
   loginHint?: string;
-  /** RFC 8707 resource indicators, on the authorization request and the code exchange. */
+  /** Extra authorization request parameters (acr_values, ui_locales, max_age, …); never override ours. */
+  authorizationParams?: Readonly<Record<string, string>>;
+  /** RFC 8707 resource indicators, every one on the authorization request and the code exchange. */
   resource?: readonly string[];
   audience?: string;
 }
@@ -63,6 +66,8 @@ export interface AuthorizationCodeContext extends AuthorizationCodeInput {
   redirectUri: string | null;
   authorizationUrl: string | null;
   code: string | null;
+  /** Some request reached the loopback server (a stray one); none at all points at the redirect URI. */
+  callbackSeen: boolean;
   token: TokenSet | null;
   error: TokenErrorInfo | null;
 }
@@ -75,9 +80,23 @@ export interface AuthorizationUrlParams {
   codeChallenge: string;
   prompt?: string;
   loginHint?: string;
+  extra?: Readonly<Record<string, string>>;
   resource?: readonly string[];
   audience?: string;
 }
+
+/** Parameters the flow itself sets; `authorizationParams` may not replace them. */
+export const RESERVED_AUTHORIZATION_PARAMS: readonly string[] = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'audience',
+];
 
 /**
  * The authorization request URL. Parameters already in the endpoint (some IdPs put a tenant or policy
@@ -89,6 +108,9 @@ export interface AuthorizationUrlParams {
 export function buildAuthorizationUrl(endpoint: string, p: AuthorizationUrlParams): string {
   const url = new URL(endpoint);
   const q = url.searchParams;
+  for (const [name, value] of Object.entries(p.extra ?? {})) {
+    if (!RESERVED_AUTHORIZATION_PARAMS.includes(name)) q.set(name, value);
+  }
   q.set('response_type', 'code');
   q.set('client_id', p.clientId);
   q.set('redirect_uri', p.redirectUri);
@@ -148,6 +170,9 @@ export const authorizationCodeMachine = setup({
     isAuthorizationCode: ({ event }) => event.type === 'CALLBACK' && event.result.kind === 'code',
     isIdpError: ({ event }) => event.type === 'CALLBACK' && event.result.kind === 'idp_error',
     isIssuerMismatch: ({ event }) => event.type === 'CALLBACK' && event.result.kind === 'issuer_mismatch',
+    // The exchange was sent and its answer lost: the code may be spent, and a re-sent one would revoke
+    // whatever it was exchanged for (RFC 6749 §4.1.2).
+    isLostExchange: (_, params: { error: unknown }) => (params.error as { code?: string } | undefined)?.code === 'uncertain',
     hasRefreshToken: (_, params: { token: TokenSet }) => hasRefreshToken(params.token),
   },
   actions: {
@@ -163,6 +188,7 @@ export const authorizationCodeMachine = setup({
         codeChallenge: context.pkce!.challenge,
         prompt: context.prompt,
         loginHint: context.loginHint,
+        extra: context.authorizationParams,
         resource: context.resource,
         audience: context.audience,
       }),
@@ -186,12 +212,28 @@ export const authorizationCodeMachine = setup({
         'set the authorization endpoint in the provider config, or fix the issuer URL',
       ),
     })),
+    noteCallbackSeen: assign({ callbackSeen: true }),
     failLoginTimeout: assign(({ context }) => ({
+      error: context.callbackSeen || !context.redirectUri
+        ? flowError(
+            context.providerId,
+            'timeout',
+            `no login callback arrived within ${context.loginTimeoutSec} s`,
+            'finish the login in the browser sooner, or raise loginTimeoutSec',
+          )
+        : flowError(
+            context.providerId,
+            'timeout',
+            `no redirect reached ${context.redirectUri} within ${context.loginTimeoutSec} s; if the browser showed an IdP error page (invalid redirect_uri), the redirect URI registered at the IdP does not match`,
+            `register exactly ${context.redirectUri} at the IdP (set redirectPort so the port stays the same, and redirectPath for the path), then log in again; if the login was merely slow, raise loginTimeoutSec`,
+          ),
+    })),
+    failLostExchange: assign(({ context }) => ({
       error: flowError(
         context.providerId,
-        'timeout',
-        `no login callback arrived within ${context.loginTimeoutSec} s`,
-        'finish the login in the browser sooner, or raise loginTimeoutSec',
+        'uncertain',
+        'the authorization code was sent to the token endpoint but its answer was lost; it is not sent again (a reused code makes the IdP revoke what it issued), and nothing was stored',
+        'try the login again',
       ),
     })),
     failIdpError: assign(({ context, event }) => {
@@ -229,7 +271,8 @@ export const authorizationCodeMachine = setup({
     reportStray: (_, _params: { reason: StrayReason }) => {},
   },
   delays: {
-    loginTimeout: ({ context }) => context.loginTimeoutSec * 1000,
+    // Clamped, not re-armed: the config caps loginTimeoutSec at 3600 s, far below the 24.8-day limit.
+    loginTimeout: ({ context }) => clampTimerMs(context.loginTimeoutSec * 1000),
   },
 }).createMachine({
   id: 'authorizationCode',
@@ -240,6 +283,7 @@ export const authorizationCodeMachine = setup({
     redirectUri: null,
     authorizationUrl: null,
     code: null,
+    callbackSeen: false,
     token: null,
     error: null,
   }),
@@ -299,10 +343,13 @@ export const authorizationCodeMachine = setup({
           { guard: 'isIssuerMismatch', target: 'failed', actions: 'failIssuerMismatch' },
           // Stray requests (favicon, prefetch, wrong state) are answered by the server and ignored here.
           {
-            actions: {
-              type: 'reportStray',
-              params: ({ event }) => ({ reason: event.result.kind === 'stray' ? event.result.reason : 'not_an_authorization_response' }),
-            },
+            actions: [
+              'noteCallbackSeen',
+              {
+                type: 'reportStray',
+                params: ({ event }) => ({ reason: event.result.kind === 'stray' ? event.result.reason : 'not_an_authorization_response' }),
+              },
+            ],
           },
         ],
       },
@@ -361,7 +408,7 @@ export const authorizationCodeMachine = setup({
             code: context.code!,
             redirect_uri: context.redirectUri!,
             code_verifier: context.pkce!.verifier,
-            resource: context.resource?.[0],
+            resource: context.resource?.length ? context.resource : undefined,
           },
         }),
         onDone: [
@@ -372,7 +419,10 @@ export const authorizationCodeMachine = setup({
           },
           { target: 'failed', actions: 'failNoRefreshToken' },
         ],
-        onError: { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+        onError: [
+          { guard: { type: 'isLostExchange', params: ({ event }) => ({ error: event.error }) }, target: 'failed', actions: 'failLostExchange' },
+          { target: 'failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+        ],
       },
     },
     succeeded: { type: 'final' },

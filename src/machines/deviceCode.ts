@@ -12,6 +12,7 @@ import {
 import { GRANT_TYPE, type DiscoverInput, type OpenUrlInput, type PkceMaterial, type TokenCallInput } from './flowTypes.js';
 import type { TokenSet } from './token.js';
 import { unprovidedActors } from './notProvided.js';
+import { clampTimerMs, MAX_TIMER_MS } from './timerLimit.js';
 
 /**
  * Device authorization grant (RFC 8628), with PKCE on the device request as Keycloak requires.
@@ -19,7 +20,9 @@ import { unprovidedActors } from './notProvided.js';
  *   start → resolvingEndpoints → generatingPkce → requestingAuthorization
  *         → awaitingApproval{presenting → openingVerificationPage → sleeping ⇄ polling} → succeeded | failed
  *
- * Polling always sleeps first; the whole wait is bounded by the device code's `expires_in`.
+ * Polling always sleeps first; the whole wait is bounded by the device code's `expires_in`, counted by a
+ * parallel `deadline` region whose timer is re-armed in steps of at most 2^31-1 ms (a 30-day code must not
+ * overflow Node's timer and expire at once).
  */
 
 export const DEFAULT_POLL_INTERVAL_SEC = 5;
@@ -37,15 +40,20 @@ export interface DeviceCodeInput {
   usePkce: boolean;
   /** Try to open `verification_uri_complete` in a browser when the server sends one. */
   openBrowser: boolean;
-  /** RFC 8707 resource indicator, sent on the device request. */
-  resource?: string;
+  /** RFC 8707 resource indicators, every one sent on the device request. */
+  resource?: readonly string[];
   audience?: string;
+  /** Extra parameters for the device authorization request (acr_values, ui_locales…); never override ours. */
+  authorizationParams?: Readonly<Record<string, string>>;
 }
 
 export interface DeviceAuthorizationInput {
   providerId: string;
   endpoint: string;
-  params: Record<string, string | undefined>;
+  /** Where a private_key_jwt assertion is addressed (see clientAuth.ts `assertionAudience`). */
+  issuer: string;
+  tokenEndpoint: string;
+  params: Record<string, string | readonly string[] | undefined>;
 }
 
 export interface UserCodeNotice {
@@ -66,6 +74,8 @@ export interface DeviceCodeContext extends DeviceCodeInput {
   intervalSec: number;
   /** Extra seconds added while the network keeps failing; back to 0 on any answer from the server. */
   backoffSec: number;
+  /** Milliseconds of the device code's lifetime not yet counted by the deadline timer. */
+  expiryLeftMs: number;
   token: TokenSet | null;
   error: TokenErrorInfo | null;
 }
@@ -105,7 +115,10 @@ export const deviceCodeMachine = setup({
     isExpiredToken: (_, params: { error: unknown }) => isOauthError(params.error, 'expired_token'),
     isAccessDenied: (_, params: { error: unknown }) => isOauthError(params.error, 'access_denied'),
     // A poll lost in the network (or a 5xx after the adapter's own retries) says nothing about the approval.
-    isTransientFailure: (_, params: { error: unknown }) => codeOf(params.error) === 'transient' || codeOf(params.error) === 'timeout',
+    // An `uncertain` poll (sent, answer lost) is never re-sent by the adapter; the next scheduled poll is
+    // the machine's own, and tells: still pending, a token, or the code refused because it was used.
+    isTransientFailure: (_, params: { error: unknown }) => ['transient', 'timeout', 'uncertain'].includes(codeOf(params.error) ?? ''),
+    isDeviceCodeExpired: ({ context }) => context.expiryLeftMs <= MAX_TIMER_MS,
   },
   actions: {
     storeMetadata: assign((_, params: { metadata: ServerMetadata }) => ({ metadata: params.metadata })),
@@ -113,7 +126,9 @@ export const deviceCodeMachine = setup({
     storeAuthorization: assign((_, params: { authorization: DeviceAuthorization }) => ({
       authorization: params.authorization,
       intervalSec: pollIntervalSec(params.authorization.interval),
+      expiryLeftMs: params.authorization.expiresIn * 1000,
     })),
+    countExpiryStep: assign(({ context }) => ({ expiryLeftMs: context.expiryLeftMs - MAX_TIMER_MS })),
     storeToken: assign((_, params: { token: TokenSet }) => ({ token: params.token })),
     slowDown: assign(({ context }, params: { error: unknown }) => {
       const serverInterval = (params.error as PollError | undefined)?.intervalSec;
@@ -170,8 +185,8 @@ export const deviceCodeMachine = setup({
     reportTransientPoll: (_, _params: { nextWaitSec: number }) => {},
   },
   delays: {
-    pollInterval: ({ context }) => (context.intervalSec + context.backoffSec) * 1000,
-    deviceCodeExpiry: ({ context }) => (context.authorization?.expiresIn ?? 0) * 1000,
+    pollInterval: ({ context }) => clampTimerMs((context.intervalSec + context.backoffSec) * 1000),
+    deviceCodeExpiry: ({ context }) => clampTimerMs(context.expiryLeftMs),
   },
 }).createMachine({
   id: 'deviceCode',
@@ -182,6 +197,7 @@ export const deviceCodeMachine = setup({
     authorization: null,
     intervalSec: DEFAULT_POLL_INTERVAL_SEC,
     backoffSec: 0,
+    expiryLeftMs: 0,
     token: null,
     error: null,
   }),
@@ -226,11 +242,14 @@ export const deviceCodeMachine = setup({
         input: ({ context }) => ({
           providerId: context.providerId,
           endpoint: context.metadata!.deviceAuthorizationEndpoint!,
+          issuer: context.metadata!.issuer,
+          tokenEndpoint: context.metadata!.tokenEndpoint,
           params: {
+            ...context.authorizationParams,
             scope: context.scopes.length > 0 ? context.scopes.join(' ') : undefined,
             code_challenge: context.pkce?.challenge,
             code_challenge_method: context.pkce ? 'S256' : undefined,
-            resource: context.resource,
+            resource: context.resource?.length ? context.resource : undefined,
             audience: context.audience,
           },
         }),
@@ -254,68 +273,86 @@ export const deviceCodeMachine = setup({
     },
     // The device code's lifetime bounds everything below, however the polling goes.
     awaitingApproval: {
-      after: { deviceCodeExpiry: { target: 'failed', actions: 'failExpired' } },
-      initial: 'presenting',
+      type: 'parallel',
       states: {
-        presenting: {
-          always: [{ guard: 'canOpenVerificationPage', target: 'openingVerificationPage' }, { target: 'sleeping' }],
-        },
-        // Best effort: the code is already on screen, so a missing browser changes nothing.
-        openingVerificationPage: {
-          invoke: {
-            id: 'browser',
-            src: 'openBrowser',
-            input: ({ context }) => ({ url: context.authorization!.verificationUriComplete! }),
-            onDone: 'sleeping',
-            onError: 'sleeping',
-          },
-        },
-        // RFC 8628 §3.5: wait `interval` before every poll, the first one included.
-        sleeping: {
-          after: { pollInterval: 'polling' },
-        },
-        polling: {
-          invoke: {
-            id: 'poll',
-            src: 'pollToken',
-            input: ({ context }) => ({
-              providerId: context.providerId,
-              tokenEndpoint: context.metadata!.tokenEndpoint,
-              issuer: context.metadata!.issuer,
-              grantType: GRANT_TYPE.deviceCode,
-              params: { device_code: context.authorization!.deviceCode, code_verifier: context.pkce?.verifier },
-            }),
-            onDone: [
-              {
-                guard: { type: 'hasRefreshToken', params: ({ event }) => ({ token: event.output }) },
-                target: '#deviceCode.succeeded',
-                actions: { type: 'storeToken', params: ({ event }) => ({ token: event.output }) },
-              },
-              { target: '#deviceCode.failed', actions: 'failNoRefreshToken' },
-            ],
-            onError: [
-              {
-                guard: { type: 'isAuthorizationPending', params: ({ event }) => ({ error: event.error }) },
-                target: 'sleeping',
-                actions: 'resetBackoff',
-              },
-              {
-                guard: { type: 'isSlowDown', params: ({ event }) => ({ error: event.error }) },
-                target: 'sleeping',
-                actions: { type: 'slowDown', params: ({ event }) => ({ error: event.error }) },
-              },
-              {
-                guard: { type: 'isTransientFailure', params: ({ event }) => ({ error: event.error }) },
-                target: 'sleeping',
-                actions: [
-                  'backOff',
-                  { type: 'reportTransientPoll', params: ({ context }) => ({ nextWaitSec: context.intervalSec + context.backoffSec }) },
+        // Re-armed in steps of at most 2^31-1 ms until the whole lifetime has been counted.
+        deadline: {
+          initial: 'counting',
+          states: {
+            counting: {
+              after: {
+                deviceCodeExpiry: [
+                  { guard: 'isDeviceCodeExpired', target: '#deviceCode.failed', actions: 'failExpired' },
+                  { target: 'counting', reenter: true, actions: 'countExpiryStep' },
                 ],
               },
-              { guard: { type: 'isExpiredToken', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failExpired' },
-              { guard: { type: 'isAccessDenied', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failDenied' },
-              { target: '#deviceCode.failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
-            ],
+            },
+          },
+        },
+        approval: {
+          initial: 'presenting',
+          states: {
+            presenting: {
+              always: [{ guard: 'canOpenVerificationPage', target: 'openingVerificationPage' }, { target: 'sleeping' }],
+            },
+            // Best effort: the code is already on screen, so a missing browser changes nothing.
+            openingVerificationPage: {
+              invoke: {
+                id: 'browser',
+                src: 'openBrowser',
+                input: ({ context }) => ({ url: context.authorization!.verificationUriComplete! }),
+                onDone: 'sleeping',
+                onError: 'sleeping',
+              },
+            },
+            // RFC 8628 §3.5: wait `interval` before every poll, the first one included.
+            sleeping: {
+              after: { pollInterval: 'polling' },
+            },
+            polling: {
+              invoke: {
+                id: 'poll',
+                src: 'pollToken',
+                input: ({ context }) => ({
+                  providerId: context.providerId,
+                  tokenEndpoint: context.metadata!.tokenEndpoint,
+                  issuer: context.metadata!.issuer,
+                  grantType: GRANT_TYPE.deviceCode,
+                  params: { device_code: context.authorization!.deviceCode, code_verifier: context.pkce?.verifier },
+                }),
+                onDone: [
+                  {
+                    guard: { type: 'hasRefreshToken', params: ({ event }) => ({ token: event.output }) },
+                    target: '#deviceCode.succeeded',
+                    actions: { type: 'storeToken', params: ({ event }) => ({ token: event.output }) },
+                  },
+                  { target: '#deviceCode.failed', actions: 'failNoRefreshToken' },
+                ],
+                onError: [
+                  {
+                    guard: { type: 'isAuthorizationPending', params: ({ event }) => ({ error: event.error }) },
+                    target: 'sleeping',
+                    actions: 'resetBackoff',
+                  },
+                  {
+                    guard: { type: 'isSlowDown', params: ({ event }) => ({ error: event.error }) },
+                    target: 'sleeping',
+                    actions: { type: 'slowDown', params: ({ event }) => ({ error: event.error }) },
+                  },
+                  {
+                    guard: { type: 'isTransientFailure', params: ({ event }) => ({ error: event.error }) },
+                    target: 'sleeping',
+                    actions: [
+                      'backOff',
+                      { type: 'reportTransientPoll', params: ({ context }) => ({ nextWaitSec: context.intervalSec + context.backoffSec }) },
+                    ],
+                  },
+                  { guard: { type: 'isExpiredToken', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failExpired' },
+                  { guard: { type: 'isAccessDenied', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failDenied' },
+                  { target: '#deviceCode.failed', actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) } },
+                ],
+              },
+            },
           },
         },
       },

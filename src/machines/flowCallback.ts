@@ -33,8 +33,9 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Issuer identifiers compare as exact strings (RFC 9207 §2.4); only a trailing slash is forgiven. */
+/** Exact string comparison (RFC 9207 §2.4): the expected value is the issuer discovery returned. */
 function sameIssuer(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  return a === b;
 }
 
 /**

@@ -35,7 +35,8 @@ export interface TokenCallInput {
   tokenEndpoint: string;
   issuer: string;
   grantType: string;
-  params: Record<string, string | undefined>;
+  /** A list is sent as repeated parameters (several RFC 8707 `resource` values). */
+  params: Record<string, string | readonly string[] | undefined>;
 }
 
 export interface OpenUrlInput {

@@ -150,14 +150,14 @@ async function revokeQuietly(
 ) {
   const { providerId, flowConfig } = settings;
   try {
-    const { revocationEndpoint } = await metadata(['revocationEndpoint']);
+    const { revocationEndpoint, issuer, tokenEndpoint } = await metadata(['revocationEndpoint']);
     if (!revocationEndpoint) return;
     // The refresh token first: revoking it usually ends the whole grant, access token included.
     const tokens: [string, 'refresh_token' | 'access_token'][] = [];
     if (token.refreshToken) tokens.push([token.refreshToken, 'refresh_token']);
     tokens.push([token.accessToken, 'access_token']);
     for (const [value, tokenTypeHint] of tokens) {
-      await deps.http.revoke({ providerId, endpoint: revocationEndpoint, clientAuth: flowConfig.clientAuth, token: value, tokenTypeHint });
+      await deps.http.revoke({ providerId, endpoint: revocationEndpoint, issuer, tokenEndpoint, clientAuth: flowConfig.clientAuth, token: value, tokenTypeHint });
     }
     deps.logger.info('token_revoked', { providerId });
   } catch (error) {

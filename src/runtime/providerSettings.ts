@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ClientAuth } from '../adapters/http/types.js';
+import { createSubjectTokenSource, type SubjectTokenSourceConfig } from '../adapters/subject-token/index.js';
 import type { StoreKeyInput } from '../adapters/storage/types.js';
 import type { ProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
@@ -23,16 +24,23 @@ export function flowOf(provider: ProviderConfig): FlowName {
 /** Client authentication, resolved once; a private key file is read here so a bad path fails at start-up. */
 export function clientAuthOf(provider: ProviderConfig): ClientAuth {
   const clientId = provider.clientId ?? provider.id;
+  if (provider.clientAssertionSource) {
+    // Federated: the platform JWT is the client's credential, read afresh for every request.
+    const source = createSubjectTokenSource(provider.clientAssertionSource as SubjectTokenSourceConfig);
+    return { method: 'client_assertion', clientId, readAssertion: (signal) => source.read({ providerId: provider.id, ...(signal ? { signal } : {}) }) };
+  }
   switch (provider.clientAuthMethod) {
     case 'client_secret_basic':
     case 'client_secret_post':
       return { method: provider.clientAuthMethod, clientId, clientSecret: provider.clientSecret ?? '' };
     case 'private_key_jwt': {
       const key = provider.privateKey!;
-      if (key.kind === 'jwk') return { method: 'private_key_jwt', clientId, privateKey: key.jwk };
+      const audience = provider.clientAssertionAudience ? { audienceKind: provider.clientAssertionAudience } : {};
+      if (key.kind === 'jwk') return { method: 'private_key_jwt', clientId, privateKey: key.jwk, ...audience };
       return {
         method: 'private_key_jwt',
         clientId,
+        ...audience,
         privateKey: readPrivateJwk(provider.id, key.path),
         ...(key.alg ? { alg: key.alg } : {}),
         ...(key.kid ? { kid: key.kid } : {}),
@@ -83,6 +91,8 @@ export function providerSettings(provider: ProviderConfig): ProviderSettings {
     ...(provider.redirectPort !== undefined ? { redirectPort: provider.redirectPort } : {}),
     ...(provider.resource ? { resource: provider.resource } : {}),
     ...(provider.audience ? { audience: provider.audience } : {}),
+    ...(provider.authorizationParams ? { authorizationParams: provider.authorizationParams } : {}),
+    ...(provider.subjectIssuer ? { subjectIssuer: provider.subjectIssuer } : {}),
     ...(provider.subjectTokenSource ? { subjectTokenSource: provider.subjectTokenSource as FlowConfig['subjectTokenSource'] } : {}),
     ...(provider.actorTokenSource ? { actorTokenSource: provider.actorTokenSource as FlowConfig['actorTokenSource'] } : {}),
     tokenExchange: {

@@ -43,7 +43,7 @@ describeModel({
       { output: token({ refreshToken: 'RT-secret' }) },
       { output: token() }, // no refresh token: refused by policy
     ],
-    'xstate.error.actor.exchange': [{ error: errorInfo('invalid_grant', { oauthError: 'invalid_grant' }) }],
+    'xstate.error.actor.exchange': [{ error: errorInfo('invalid_grant', { oauthError: 'invalid_grant' }) }, { error: errorInfo('uncertain') }],
   },
   check: (snap, { fakes }) => {
     // The loopback server lives exactly as long as the `login` state.

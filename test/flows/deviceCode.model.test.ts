@@ -17,6 +17,9 @@ const withPage: DeviceAuthorization = {
 // No complete URI, and an interval that is not a number: the default 5 s applies.
 const codeOnly: DeviceAuthorization = { deviceCode: 'DEVICE-secret', userCode: 'WXYZ-1234', verificationUri: 'https://idp.example/device', expiresIn: 900, interval: Number.NaN };
 
+// Longer than a timer can wait (2^31-1 ms): the deadline is re-armed once before it expires.
+const thirtyDays: DeviceAuthorization = { ...codeOnly, expiresIn: 30 * 86_400, interval: 5 };
+
 const pollError = (oauthError: string, extra = {}) => ({ error: errorInfo('invalid_request', { oauthError, status: 400, ...extra }) });
 
 describeModel({
@@ -36,7 +39,10 @@ describeModel({
   },
   // Interval and backoff grow without bound under slow_down and network failures: explore one step of
   // each (the growth rules and caps have their own tests in deviceCode.timing.test.ts).
+  // After the 30-day deadline is re-armed the fake clock stands 24.8 days on, past every pending poll
+  // timer: explore nothing further (the re-armed deadline has its own real-timer test in deviceCode.timing.test.ts).
   eventFilter: (s, e) =>
+    !(s.context.authorization && s.context.expiryLeftMs < s.context.authorization.expiresIn * 1000) &&
     !(e.type === 'xstate.error.actor.poll' && e.error?.oauthError === 'slow_down' && s.context.intervalSec >= 10) &&
     !(e.type === 'xstate.error.actor.poll' && e.error?.code === 'transient' && s.context.backoffSec >= 5),
   payloads: {
@@ -44,7 +50,7 @@ describeModel({
     'xstate.error.actor.discover': [{ error: errorInfo('transient') }],
     'xstate.done.actor.pkce': [{ output: pkce }],
     'xstate.error.actor.pkce': [{ error: new Error('entropy source failed') }],
-    'xstate.done.actor.deviceAuthorization': [{ output: withPage }, { output: codeOnly }],
+    'xstate.done.actor.deviceAuthorization': [{ output: withPage }, { output: codeOnly }, { output: thirtyDays }],
     'xstate.error.actor.deviceAuthorization': [{ error: errorInfo('invalid_client', { oauthError: 'invalid_client', status: 401 }) }],
     'xstate.done.actor.browser': [{ output: undefined }],
     'xstate.error.actor.browser': [{ error: errorInfo('config', { message: '[p] could not open a browser' }) }],

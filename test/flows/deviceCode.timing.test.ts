@@ -68,3 +68,41 @@ describe('device-code polling schedule (RFC 8628 §3.4–3.5)', () => {
     expect(output).toMatchObject({ status: 'failed', error: { code: 'expired_token' } });
   });
 });
+
+describe('device codes that live longer than a timer can wait (2^31-1 ms, ~24.8 days)', () => {
+  it('a 30-day device code does not expire at once: the first poll (1 s) gets its token, on real timers', async () => {
+    // Real timers on purpose: the overflow is Node's own (a delay past 2^31-1 ms fires after 1 ms).
+    vi.useRealTimers();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    let polls = 0;
+    const machine = deviceCodeMachine.provide({
+      actors: {
+        discoverEndpoints: fromPromise(async () => metadata),
+        generatePkce: fromPromise(async () => ({ verifier: 'v', challenge: 'c', method: 'S256' as const, state: 's' })),
+        requestDeviceAuthorization: fromPromise(async (): Promise<DeviceAuthorization> => ({ deviceCode: 'd', userCode: 'U', verificationUri: 'https://x/device', expiresIn: 30 * 86_400, interval: 1 })),
+        openBrowser: fromPromise<void, { url: string }>(async () => {}),
+        pollToken: fromPromise(async () => {
+          polls += 1;
+          return token({ refreshToken: 'r' });
+        }),
+      },
+    });
+    const actor = createActor(machine, { input: { providerId: 'p', scopes: [], interactive: true, usePkce: true, openBrowser: false } }).start();
+    try {
+      const output = await new Promise<unknown>((resolve) => {
+        actor.subscribe((snapshot) => {
+          if (snapshot.status === 'done') resolve(snapshot.output);
+        });
+      });
+      // Before (661bc6b): { status: 'failed', error.code: 'expired_token' } after ~1 ms, 0 polls, one TimeoutOverflowWarning.
+      expect(output).toMatchObject({ status: 'succeeded' });
+      expect(polls).toBe(1);
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+      actor.stop();
+    }
+  });
+});

@@ -111,7 +111,11 @@ describe('authorization_code + PKCE against the lab IdP', () => {
     );
     const error = await rejectionOf(runFlow(config, realDeps()));
     expect(error).toMatchObject({ code: 'timeout' });
-    expect(error.message).toContain('no login callback arrived within 1 s');
+    // No request ever reached the loopback: the message names the likely cause, the registered redirect URI
+    // (before, 661bc6b: only "no login callback arrived within 1 s … raise loginTimeoutSec").
+    expect(redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth2\/callback$/);
+    expect(error.message).toContain(`no redirect reached ${redirectUri} within 1 s`);
+    expect(error.message).toContain(`register exactly ${redirectUri} at the IdP`);
     await expect(fetch(redirectUri)).rejects.toThrow();
   });
 

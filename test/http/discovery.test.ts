@@ -86,10 +86,23 @@ describe('discover', () => {
     const [oidc, insert, append] = discoveryUrls(issuer);
     server.script(pathOf(oidc!), text(200, '<html><title>Welcome</title></html>', 'text/html'));
     server.script(pathOf(insert!), redirect(301, 'https://elsewhere.example/'));
-    server.script(pathOf(append!), json(200, { issuer: `${issuer}/`, token_endpoint: `${issuer}/token` }));
+    server.script(pathOf(append!), json(200, { issuer, token_endpoint: `${issuer}/token` }));
     const metadata = await setup().discover(issuer, { providerId: 'corp' });
     expect(metadata.tokenEndpoint).toBe(`${issuer}/token`);
     expect(server.seen(pathOf(append!))).toHaveLength(1);
+  });
+
+  it('compares the issuer exactly: a trailing slash either way is another issuer (RFC 8414 §3.3)', async () => {
+    for (const [configured, published] of [
+      [nextIssuer(), (i: string) => `${i}/`],
+      [`${nextIssuer()}/`, (i: string) => i.replace(/\/$/, '')],
+    ] as const) {
+      const [oidc] = discoveryUrls(configured);
+      server.script(pathOf(oidc!), json(200, { issuer: published(configured), token_endpoint: `${configured}/token` }));
+      const error = await rejection(setup().discover(configured, { providerId: 'corp' }));
+      expect(error.code).toBe('protocol');
+      expect(error.message).toContain(`names issuer "${published(configured)}", but the configured issuer is "${configured}"`);
+    }
   });
 
   it('refuses a document for another issuer, naming both', async () => {
@@ -139,7 +152,7 @@ describe('discover', () => {
     const burst = await Promise.all([1, 2, 3].map(() => adapter.discover(issuer, { providerId: 'corp' })));
     expect(burst.every((m) => m.tokenEndpoint === burst[0]!.tokenEndpoint)).toBe(true);
     clock += 59 * 60_000;
-    await adapter.discover(`${issuer}/`, { providerId: 'corp' }); // trailing slash: same issuer, same entry
+    await adapter.discover(issuer, { providerId: 'corp' });
     expect(server.seen(pathOf(oidc!))).toHaveLength(1);
     clock += 2 * 60_000;
     await adapter.discover(issuer, { providerId: 'corp' });

@@ -43,6 +43,10 @@ function request(tokenPath: string, overrides: Partial<TokenRequest> = {}): Toke
   };
 }
 
+/** A JWT-shaped value (header.payload.sig) for code that only reads claims, never verifies. */
+const unsignedJwt = (claims: Record<string, unknown>) =>
+  `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+
 const okToken = (extra: Record<string, unknown> = {}) => json(200, { access_token: SECRETS.accessToken, token_type: 'Bearer', expires_in: 3600, ...extra });
 
 describe('client authentication', () => {
@@ -209,10 +213,25 @@ describe('token responses', () => {
     });
   });
 
-  it('normalises dpop and N_A, and treats an empty refresh_token as absent', () => {
+  it.each(['dpop', 'DPoP', 'mac', 'pop'])('refuses token_type %s with a protocol error naming the type (only Bearer can be presented)', (type) => {
     const headers = new Headers({ 'content-type': 'application/json' });
-    const dpop = processTokenResponse('corp', 200, headers, JSON.stringify({ access_token: 'x', token_type: 'dpop', expires_in: 60 }), T0);
-    expect(dpop.tokenType).toBe('DPoP');
+    let error: unknown;
+    try {
+      processTokenResponse('corp', 200, headers, JSON.stringify({ access_token: SECRETS.accessToken, token_type: type, expires_in: 60 }), T0);
+    } catch (caught) {
+      error = caught;
+    }
+    // Before (661bc6b): accepted ("DPoP", or the value verbatim), and the gateway's 401 came later.
+    expect(error).toBeInstanceOf(TokenError);
+    expect(error).toMatchObject({ code: 'protocol' });
+    expect((error as Error).message).toContain('"token_type" is "');
+    expect((error as Error).message.toLowerCase()).toContain(type.toLowerCase());
+    expect((error as Error).message).not.toContain(SECRETS.accessToken);
+  });
+
+  it('takes Bearer in any case and N_A as Bearer, and treats an empty refresh_token as absent', () => {
+    const headers = new Headers({ 'content-type': 'application/json' });
+    expect(processTokenResponse('corp', 200, headers, JSON.stringify({ access_token: 'x', token_type: 'bEaReR', expires_in: 60 }), T0).tokenType).toBe('Bearer');
     const na = processTokenResponse('corp', 200, headers, JSON.stringify({ access_token: 'x', token_type: 'N_A', refresh_token: '' }), T0);
     expect(na.tokenType).toBe('Bearer');
     expect(na.refreshToken).toBeUndefined();
@@ -428,7 +447,7 @@ describe('timeouts and the one-shot refresh', () => {
   it.each([
     ['a timeout after sending', hang],
     ['a reset after sending', reset],
-    ['a 503 after sending', text(503, '<html><title>Bad Gateway</title></html>', 'text/html')],
+    ['a 500 after sending', text(500, '<html><title>Internal Server Error</title></html>', 'text/html')],
   ])('turns %s of a refresh into "uncertain" with exactly one request at the server', async (_label, script) => {
     const p = nextPath();
     server.script(p, script);
@@ -440,6 +459,68 @@ describe('timeouts and the one-shot refresh', () => {
     expect(server.seen(p)).toHaveLength(1);
     expect(sleeps).toEqual([]);
     expectNoSecrets([error.message, records]);
+  });
+
+  it.each([502, 503, 504])('a %i from a proxy on a refresh is an answer, not a lost one: transient, never re-sent', async (status) => {
+    const p = nextPath();
+    server.script(p, text(status, `<html><title>${status}</title><center>nginx</center></html>`, 'text/html'), okToken());
+    const { adapter, sleeps } = setup();
+    const error = await rejection(adapter.requestToken(request(p, { grantType: 'refresh_token', params: { refresh_token: SECRETS.refreshToken } })));
+    // Before (661bc6b): code "uncertain", which retires the refresh token and drops a valid session.
+    expect(error).toMatchObject({ code: 'transient', status });
+    expect(error.message).not.toContain('may already be spent');
+    expect(server.seen(p)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('re-sends a refresh whose connection was refused (nothing left this machine), once the server is up', async () => {
+    const port = await refusedPort();
+    let late: ScriptedServer | undefined;
+    const { adapter } = setup({
+      onSleep: async () => {
+        late ??= await startScriptedServer(port);
+        late.script('/token', okToken({ refresh_token: SECRETS.newRefreshToken }));
+      },
+    });
+    try {
+      const token = await adapter.requestToken({ providerId: 'corp', tokenEndpoint: `http://127.0.0.1:${port}/token`, grantType: 'refresh_token', params: { refresh_token: SECRETS.refreshToken }, clientAuth: secretPost });
+      expect(token.refreshToken).toBe(SECRETS.newRefreshToken);
+      expect(late!.seen('/token')).toHaveLength(1);
+    } finally {
+      await late?.close();
+    }
+  });
+
+  it.each([
+    ['authorization_code', { code: 'code-4f9a1c2e7b', redirect_uri: 'http://127.0.0.1:1/cb', code_verifier: 'v'.repeat(43) }, 'the authorization code'],
+    ['urn:ietf:params:oauth:grant-type:device_code', { device_code: 'dc-9f8e7d6c5b4a' }, 'the device code'],
+  ])('never re-sends a %s request whose answer was lost', async (grantType, params, credential) => {
+    const p = nextPath();
+    server.script(p, hang, okToken());
+    const { adapter, sleeps } = setup({ now: Date.now });
+    const error = await rejection(adapter.requestToken(request(p, { grantType, params, timeoutMs: 150 })));
+    // Before (661bc6b): re-sent after the timeout (2 requests), so a reused code revoked what it bought.
+    expect(error).toMatchObject({ code: 'uncertain' });
+    expect(error.message).toContain(`${credential} may already be spent`);
+    expect(server.seen(p)).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('never re-sends an assertion or subject token carrying a jti, but re-sends one without', async () => {
+    const withJti = unsignedJwt({ iss: 'ci', sub: 'repo', jti: 'jti-1', exp: 4_102_444_800 });
+    const withoutJti = unsignedJwt({ iss: 'ci', sub: 'repo', exp: 4_102_444_800 });
+    for (const [grantType, name] of [['urn:ietf:params:oauth:grant-type:jwt-bearer', 'assertion'], ['urn:ietf:params:oauth:grant-type:token-exchange', 'subject_token']] as const) {
+      const lost = nextPath();
+      server.script(lost, reset, okToken());
+      const { adapter } = setup();
+      const error = await rejection(adapter.requestToken(request(lost, { grantType, params: { [name]: withJti } })));
+      expect(error).toMatchObject({ code: 'uncertain' });
+      expect(server.seen(lost)).toHaveLength(1);
+      const retried = nextPath();
+      server.script(retried, reset, okToken());
+      await adapter.requestToken(request(retried, { grantType, params: { [name]: withoutJti } }));
+      expect(server.seen(retried)).toHaveLength(2);
+    }
   });
 
   it('does not re-send a refresh answered 429, but reports it transient (the server did not act on it)', async () => {

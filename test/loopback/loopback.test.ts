@@ -130,8 +130,9 @@ describe('loopback callback server', () => {
 describe('classifyCallback', () => {
   const expected = { path: '/oauth2/callback', state: STATE, issuer: ISSUER };
   const at = (q: string) => new URL(`http://127.0.0.1:1/oauth2/callback?${q}`);
-  it('forgives only a trailing slash on the issuer', () => {
-    expect(classifyCallback(at(`code=c&state=${STATE}&iss=${encodeURIComponent(ISSUER + '/')}`), expected).kind).toBe('code');
+  it('compares the issuer exactly, trailing slash included (RFC 9207 §2.4)', () => {
+    expect(classifyCallback(at(`code=c&state=${STATE}&iss=${encodeURIComponent(ISSUER)}`), expected).kind).toBe('code');
+    expect(classifyCallback(at(`code=c&state=${STATE}&iss=${encodeURIComponent(ISSUER + '/')}`), expected).kind).toBe('issuer_mismatch');
     expect(classifyCallback(at(`code=c&state=${STATE}&iss=${encodeURIComponent(ISSUER.toUpperCase())}`), expected).kind).toBe('issuer_mismatch');
   });
   it('a state that only shares a prefix does not match', () => {

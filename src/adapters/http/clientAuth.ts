@@ -16,9 +16,49 @@ export const CLIENT_ASSERTION_LIFETIME_SEC = 60;
 
 export interface ClientAuthContext {
   providerId: string;
-  /** The endpoint the request goes to: the default `aud` of a client assertion. */
+  /** The endpoint the request goes to (the last fallback for the `aud` of a client assertion). */
   endpoint: string;
+  /** The issuer: the default `aud` of a client assertion, whatever endpoint is called. */
+  issuer?: string;
+  /** The token endpoint, for `audience: 'token_endpoint'`. */
+  tokenEndpoint?: string;
   now: () => number;
+  /** `client_assertion`: the external JWT, read once for the request by `readClientAssertion`. */
+  clientAssertion?: string;
+}
+
+/**
+ * The `aud` of a private_key_jwt assertion. The issuer by default, for every endpoint: Keycloak refuses
+ * an assertion addressed to its device authorization or revocation endpoint, and RFC 7523bis moves to
+ * the issuer as the one audience; `token_endpoint` for servers that want that (older Entra, Okta orgs).
+ * @see RFC 7523 §3 (aud), draft-ietf-oauth-rfc7523bis §4
+ */
+export function assertionAudience(auth: Extract<ClientAuth, { method: 'private_key_jwt' }>, context: ClientAuthContext): string {
+  if (auth.audience) return auth.audience;
+  if (auth.audienceKind === 'token_endpoint') return context.tokenEndpoint ?? context.endpoint;
+  return context.issuer ?? context.tokenEndpoint ?? context.endpoint;
+}
+
+/** Reads a federated client assertion (a platform JWT used as the client's credential) for one request. */
+export async function readClientAssertion(
+  auth: Extract<ClientAuth, { method: 'client_assertion' }>,
+  request: { providerId: string; signal?: AbortSignal },
+): Promise<string> {
+  const assertion = await auth.readAssertion(request.signal);
+  requireNonEmpty(assertion, 'clientAssertionSource', request.providerId);
+  return assertion;
+}
+
+/** Adds form parameters; a list (several RFC 8707 `resource` values) becomes repeated parameters. */
+export function appendFormParams(form: URLSearchParams, params: Record<string, string | readonly string[] | undefined>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (typeof value === 'string') form.set(name, value);
+    else {
+      form.delete(name);
+      for (const item of value) form.append(name, item);
+    }
+  }
 }
 
 /**
@@ -38,6 +78,13 @@ export async function clientAuthParts(auth: ClientAuth, context: ClientAuthConte
     case 'client_secret_post':
       requireNonEmpty(auth.clientSecret, 'clientSecret', context.providerId);
       return { headers: {}, params: { client_id: auth.clientId, client_secret: auth.clientSecret } };
+    case 'client_assertion': {
+      const assertion = context.clientAssertion ?? (await readClientAssertion(auth, context));
+      return {
+        headers: {},
+        params: { client_id: auth.clientId, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion },
+      };
+    }
     case 'private_key_jwt': {
       const assertion = await createClientAssertion(auth, context);
       return {
@@ -51,7 +98,7 @@ export async function clientAuthParts(auth: ClientAuth, context: ClientAuthConte
         code: 'config',
         providerId: context.providerId,
         message: `clientAuth "method" ${JSON.stringify(String(method))} is not supported`,
-        fix: 'use one of none, client_secret_basic, client_secret_post, private_key_jwt',
+        fix: 'use one of none, client_secret_basic, client_secret_post, private_key_jwt, or a clientAssertionSource',
       });
     }
   }
@@ -73,7 +120,7 @@ export function formEncode(value: string): string {
 }
 
 /**
- * A client assertion JWT: `iss` = `sub` = client_id, `aud` = the token endpoint unless configured,
+ * A client assertion JWT: `iss` = `sub` = client_id, `aud` = see `assertionAudience`,
  * a random `jti`, `iat` now, `exp` now + 60 s.
  * @see RFC 7523 §3, OpenID Connect Core §9 (private_key_jwt)
  */
@@ -98,7 +145,7 @@ export async function createClientAssertion(
     .setProtectedHeader(kid ? { alg, kid } : { alg })
     .setIssuer(auth.clientId)
     .setSubject(auth.clientId)
-    .setAudience(auth.audience ?? context.endpoint)
+    .setAudience(assertionAudience(auth, context))
     .setJti(randomUUID())
     .setIssuedAt(nowSec)
     .setExpirationTime(nowSec + CLIENT_ASSERTION_LIFETIME_SEC)

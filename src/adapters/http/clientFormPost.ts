@@ -1,17 +1,17 @@
 import { sendOnce } from './client.js';
-import { clientAuthParts } from './clientAuth.js';
+import { appendFormParams, clientAuthParts, readClientAssertion } from './clientAuth.js';
 import type { HttpEnv } from './env.js';
 import { sendWithRetry, type FinalReply } from './retry.js';
-import type { ClientAuth, HttpOptions } from './types.js';
+import type { AudienceHints, ClientAuth, HttpOptions } from './types.js';
 
-export interface ClientFormPost extends HttpOptions {
+export interface ClientFormPost extends HttpOptions, AudienceHints {
   /** The endpoint, already checked with `requireEndpointUrl`. */
   url: string;
   /** Names the endpoint in messages: "device authorization endpoint", "revocation endpoint". */
   what: string;
   clientAuth: ClientAuth;
   /** Form fields; undefined values are left out, and client authentication fields win over these. */
-  params: Record<string, string | undefined>;
+  params: Record<string, string | readonly string[] | undefined>;
   /** The request's own secret values, scrubbed from any body preview. */
   knownSecrets: readonly string[];
 }
@@ -22,12 +22,20 @@ export interface ClientFormPost extends HttpOptions {
  * assertion is signed afresh each time.
  * @see RFC 6749 §2.3 (client authentication), RFC 8628 §3.1, RFC 7009 §2.1
  */
-export function postClientForm(post: ClientFormPost, env: HttpEnv): Promise<FinalReply> {
+export async function postClientForm(post: ClientFormPost, env: HttpEnv): Promise<FinalReply> {
+  const clientAssertion = post.clientAuth.method === 'client_assertion' ? await readClientAssertion(post.clientAuth, post) : undefined;
   return sendWithRetry(
     async (signal) => {
-      const auth = await clientAuthParts(post.clientAuth, { providerId: post.providerId, endpoint: post.url, now: env.now });
+      const auth = await clientAuthParts(post.clientAuth, {
+        providerId: post.providerId,
+        endpoint: post.url,
+        now: env.now,
+        ...(post.issuer ? { issuer: post.issuer } : {}),
+        ...(post.tokenEndpoint ? { tokenEndpoint: post.tokenEndpoint } : {}),
+        ...(clientAssertion !== undefined ? { clientAssertion } : {}),
+      });
       const form = new URLSearchParams();
-      for (const [name, value] of Object.entries(post.params)) if (value !== undefined) form.set(name, value);
+      appendFormParams(form, post.params);
       for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
       return sendOnce(
         env.client,
@@ -40,7 +48,7 @@ export function postClientForm(post: ClientFormPost, env: HttpEnv): Promise<Fina
       what: post.what,
       url: post.url,
       oneShot: false,
-      knownSecrets: post.knownSecrets,
+      knownSecrets: clientAssertion ? [...post.knownSecrets, clientAssertion] : post.knownSecrets,
       timeoutMs: post.timeoutMs ?? env.timeoutMs,
       ...(post.deadline !== undefined ? { deadline: post.deadline } : {}),
       ...(post.signal ? { signal: post.signal } : {}),

@@ -6,13 +6,13 @@ import { errorFromReply, GRANT_TYPES } from './oauthErrors.js';
 import { requestSecrets } from './requestSecrets.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import { positiveSeconds } from './tokenEndpoint.js';
-import type { ClientAuth, DeviceAuthorization, DevicePollOutcome, HttpOptions, TokenRequest } from './types.js';
+import type { AudienceHints, ClientAuth, DeviceAuthorization, DevicePollOutcome, HttpOptions, TokenRequest } from './types.js';
 import type { TokenSet } from '../../machines/token.js';
 
-export type DeviceAuthorizationRequest = HttpOptions & {
+export type DeviceAuthorizationRequest = HttpOptions & AudienceHints & {
   endpoint: string;
   clientAuth: ClientAuth;
-  params: Record<string, string | undefined>;
+  params: Record<string, string | readonly string[] | undefined>;
 };
 
 /**
@@ -82,7 +82,11 @@ export function processDeviceAuthorizationResponse(
   const deviceCode = requiredString('device_code');
   const userCode = requiredString('user_code');
   const verificationUri = requiredString('verification_uri', body.verification_uri ?? body.verification_url);
+  if (!isShowableVerificationUri(verificationUri)) throw invalid('verification_uri', 'must be an https URL (http only on a loopback host)');
   const complete = body.verification_uri_complete ?? body.verification_url_complete;
+  if (complete !== undefined && complete !== null && (typeof complete !== 'string' || (complete.length > 0 && !isShowableVerificationUri(complete)))) {
+    throw invalid('verification_uri_complete', 'must be an https URL (http only on a loopback host)');
+  }
   const expiresIn = positiveSeconds(body.expires_in);
   if (expiresIn === undefined) throw invalid('expires_in', 'must be a positive number of seconds');
   const interval = positiveSeconds(body.interval);
@@ -94,6 +98,24 @@ export function processDeviceAuthorizationResponse(
     expiresIn,
     ...(interval !== undefined ? { interval: Math.ceil(interval) } : {}),
   };
+}
+
+/**
+ * A verification URI is shown to the user and may be opened in a browser: only https (http on a loopback
+ * host, for labs and local IdPs). `javascript:`, `file:`, `data:` and plain http to another host are
+ * refused before anything is shown or opened.
+ * @see RFC 8628 §5.4 (remote phishing), §3.3
+ */
+export function isShowableVerificationUri(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]');
 }
 
 /**

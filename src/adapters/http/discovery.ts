@@ -30,12 +30,17 @@ export function discoveryUrls(issuer: string): string[] {
 }
 
 /** Issuer identifiers compared as the spec says (exactly), except for a trailing slash. */
+/**
+ * Issuers are compared as exact strings, trailing slash included: `https://idp/` and `https://idp` are
+ * two issuers, and a mix-up defence that forgives one character forgives an attacker's too.
+ * @see RFC 8414 §3.3, RFC 9207 §2.4 (simple string comparison)
+ */
 export function sameIssuer(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  return a === b;
 }
 
 /**
- * Validates a metadata document: `issuer` must equal the configured issuer (trailing-slash tolerant,
+ * Validates a metadata document: `issuer` must equal the configured issuer (exactly, see `sameIssuer`;
  * else a `protocol` error naming both, a mix-up defence), `token_endpoint` must be an absolute URL, and
  * every other endpoint present must be one too. Capability lists are kept when they are string arrays.
  * @see RFC 8414 §2, §3.3; OpenID Connect Discovery 1.0 §4.3
@@ -154,7 +159,7 @@ export async function discoverMetadata(issuer: string, options: HttpOptions, env
 export function createMetadataCache(env: HttpEnv, ttlMs = DISCOVERY_TTL_MS) {
   const entries = new Map<string, { at: number; metadata: ServerMetadata }>();
   const inFlight = new Map<string, Promise<ServerMetadata>>();
-  const keyOf = (issuer: string) => issuer.replace(/\/+$/, '');
+  const keyOf = (issuer: string) => issuer;
 
   return {
     async discover(issuer: string, options: HttpOptions): Promise<ServerMetadata> {

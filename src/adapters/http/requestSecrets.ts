@@ -8,7 +8,7 @@ import type { ClientAuth } from './types.js';
  */
 export function requestSecrets(
   clientAuth: ClientAuth | undefined,
-  params: Record<string, string | undefined> = {},
+  params: Record<string, string | readonly string[] | undefined> = {},
   headers: Record<string, string> = {},
 ): string[] {
   const secrets: string[] = [];

@@ -18,6 +18,13 @@ export const RETRY_POLICY = {
   maxRetryAfterMs: 60_000,
   defaultDeadlineMs: 30_000,
   retryableStatuses: [408, 429, 500, 502, 503, 504] as readonly number[],
+  /**
+   * Statuses that say the request was not acted on: 408/429 from the server itself, 502/503/504 from a
+   * proxy or load balancer that could not hand it on (or a server shedding load). On a one-shot request
+   * they are answers, not lost answers: the refresh token is still good. Only 500 (and a lost
+   * connection) may have come after the server processed the request.
+   */
+  notProcessedStatuses: [408, 429, 502, 503, 504] as readonly number[],
 } as const;
 
 export interface RetryEnv {
@@ -37,6 +44,8 @@ export interface RetryContext {
    * after that (timeout, reset, 5xx) is a TokenError `uncertain`.
    */
   oneShot: boolean;
+  /** What a one-shot request spends, for messages: "the refresh token" (default), "the authorization code". */
+  credential?: string;
   /** Per-attempt timeout, ms. */
   timeoutMs: number;
   /** Overall deadline, epoch ms; default now + 30 s. */
@@ -121,8 +130,8 @@ export async function sendWithRetry(
       const reply = outcome.reply;
       if (!isRetryableStatus(reply.status)) return { ...reply, attemptStart, attempts: attempt + 1 };
       if (context.oneShot) {
-        // 408 and 429 say the server did not act on the request; a 5xx may have come after it did.
-        if (reply.status >= 500) throw uncertainFromStatus(context, endpoint, reply);
+        // Never re-sent: even a "not processed" status is reported, and the caller decides what comes next.
+        if (!RETRY_POLICY.notProcessedStatuses.includes(reply.status)) throw uncertainFromStatus(context, endpoint, reply);
         return { ...reply, attemptStart, attempts: attempt + 1 };
       }
       retryAfterMs = parseRetryAfter(reply.headers.get('retry-after'), env.now());
@@ -226,7 +235,7 @@ function failureToError(failure: NetworkFailure, context: RetryContext, endpoint
     return new TokenError({
       ...base,
       code: 'uncertain',
-      message: `${where}: the request was sent but its answer was lost (${described}); the refresh token may already be spent`,
+      message: `${where}: the request was sent but its answer was lost (${described}); ${context.credential ?? 'the refresh token'} may already be spent`,
       fix: 'the engine re-reads the store before anything else; if no newer token is there a new sign-in may be needed',
     });
   }
@@ -246,7 +255,7 @@ function uncertainFromStatus(context: RetryContext, endpoint: string, reply: Htt
     code: 'uncertain',
     providerId: context.providerId,
     status: reply.status,
-    message: `${context.what} ${endpoint} answered HTTP ${reply.status} (${bodyPreview(reply.headers, reply.bodyText, 120, context.knownSecrets)}) after the request was sent; the refresh token may already be spent`,
+    message: `${context.what} ${endpoint} answered HTTP ${reply.status} (${bodyPreview(reply.headers, reply.bodyText, 120, context.knownSecrets)}) after the request was sent; ${context.credential ?? 'the refresh token'} may already be spent`,
     fix: 'the engine re-reads the store before anything else; if no newer token is there a new sign-in may be needed',
   });
 }

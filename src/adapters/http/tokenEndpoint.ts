@@ -2,10 +2,11 @@ import { TokenError } from '../../errors.js';
 import type { TokenSet } from '../../machines/token.js';
 import { redactUrl, tokenFingerprint } from '../redact.js';
 import { sendOnce, type HttpReply } from './client.js';
-import { clientAuthParts } from './clientAuth.js';
+import { appendFormParams, clientAuthParts, readClientAssertion } from './clientAuth.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { errorFromReply, GRANT_TYPES, grantLabel } from './oauthErrors.js';
 import { requestSecrets } from './requestSecrets.js';
+import { oneShotCredential } from './oneShot.js';
 import { sendWithRetry } from './retry.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import type { ClientAuth, TokenRequest } from './types.js';
@@ -34,9 +35,12 @@ export interface ProcessTokenOptions {
 export async function requestToken(request: TokenRequest, env: HttpEnv): Promise<TokenSet> {
   const now = request.now ?? env.now;
   const url = requireEndpointUrl(request.tokenEndpoint, 'tokenEndpoint', request.providerId).href;
-  const oneShot = request.oneShot ?? request.grantType === GRANT_TYPES.refreshToken;
+  // A federated client assertion is read once per request: every attempt carries the same JWT.
+  const clientAssertion = request.clientAuth.method === 'client_assertion' ? await readClientAssertion(request.clientAuth, request) : undefined;
+  const credential = oneShotCredential(request.grantType, request.params, clientAssertion);
+  const oneShot = request.oneShot ?? credential !== undefined;
   const grant = grantLabel(request.grantType);
-  const knownSecrets = requestSecrets(request.clientAuth, request.params);
+  const knownSecrets = [...requestSecrets(request.clientAuth, request.params), ...(clientAssertion ? [clientAssertion] : [])];
   env.logger.debug('token_request_started', {
     providerId: request.providerId,
     grant,
@@ -49,7 +53,7 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
   try {
     reply = await sendWithRetry(
       async (signal) => {
-        const body = await tokenRequestBody(request, url, now);
+        const body = await tokenRequestBody(request, url, now, clientAssertion);
         return sendOnce(env.client, { method: 'POST', url, headers: body.headers, body: body.form }, signal);
       },
       {
@@ -57,6 +61,7 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
         what: 'token endpoint',
         url,
         oneShot,
+        ...(credential ? { credential } : {}),
         knownSecrets,
         timeoutMs: request.timeoutMs ?? env.timeoutMs,
         ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
@@ -113,13 +118,19 @@ async function tokenRequestBody(
   request: TokenRequest,
   url: string,
   now: () => number,
+  clientAssertion: string | undefined,
 ): Promise<{ form: string; headers: Record<string, string> }> {
-  const auth = await clientAuthParts(request.clientAuth, { providerId: request.providerId, endpoint: url, now });
+  const auth = await clientAuthParts(request.clientAuth, {
+    providerId: request.providerId,
+    endpoint: url,
+    tokenEndpoint: url,
+    now,
+    ...(request.issuer ? { issuer: request.issuer } : {}),
+    ...(clientAssertion !== undefined ? { clientAssertion } : {}),
+  });
   const form = new URLSearchParams();
   form.set('grant_type', request.grantType);
-  for (const [name, value] of Object.entries(request.params)) {
-    if (value !== undefined) form.set(name, value);
-  }
+  appendFormParams(form, request.params);
   for (const [name, value] of Object.entries(auth.params)) form.set(name, value);
   return {
     form: form.toString(),
@@ -132,9 +143,10 @@ async function tokenRequestBody(
  *
  * Accepted: JSON (RFC 6749 §5.1) or a form-encoded body (GitHub's legacy shape). Rules:
  * - `access_token`: required, a non-empty string.
- * - `token_type`: case-insensitive; `bearer` → `Bearer`, `dpop` → `DPoP`; missing → `Bearer`. RFC 8693's
- *   `N_A` (the issued token is not an OAuth access token, e.g. an ID token) → `Bearer`, because callers
- *   present it as a bearer credential; the original stays visible in `issuedTokenType`.
+ * - `token_type`: must be `Bearer`, compared case-insensitively; missing → `Bearer`. RFC 8693's `N_A` (the
+ *   issued token is not an OAuth access token, e.g. an ID token) → `Bearer`, because callers present it as
+ *   a bearer credential; the original stays visible in `issuedTokenType`. Anything else (`DPoP`, `mac`)
+ *   is a `protocol` error naming the type: this client makes no proof of possession.
  * - `expires_in`: a positive number or numeric string of seconds. **Missing, zero, negative or not a
  *   number → the token is assumed to live `assumedLifetimeSec` (default 300 s) and `expiryAssumed` is
  *   true**: short enough that a token which really lives less is re-acquired soon, long enough not to
@@ -194,6 +206,17 @@ export function processTokenResponse(
 
   if (body.token_type !== undefined && typeof body.token_type !== 'string') throw invalid('token_type', 'must be a string');
   const tokenType = normaliseTokenType(body.token_type);
+  if (tokenType !== 'Bearer') {
+    // A DPoP- or MAC-bound token is useless without the proof this client never makes: refuse it now,
+    // not at the gateway's first 401.
+    throw new TokenError({
+      code: 'protocol',
+      providerId,
+      status,
+      message: `token response "token_type" is ${JSON.stringify(tokenType.slice(0, 40))}; only Bearer tokens can be used (RFC 6750)`,
+      fix: 'configure the client at the IdP for Bearer tokens (turn off DPoP or sender-constrained tokens for it)',
+    });
+  }
 
   const optionalString = (field: string): string | undefined => {
     const value = body[field];

@@ -18,8 +18,20 @@ export type ClientAuth =
       privateKey: Record<string, unknown>;
       alg?: string;
       kid?: string;
-      /** `aud` of the client assertion; default: the token endpoint. */
+      /** `aud` of the client assertion, verbatim; wins over `audienceKind`. */
       audience?: string;
+      /** Which URL is the `aud`: the issuer (default, for every endpoint) or the token endpoint. */
+      audienceKind?: 'issuer' | 'token_endpoint';
+    }
+  | {
+      /**
+       * A federated client assertion (RFC 7521 §4.2, RFC 7523 §2.2): a JWT minted by another party (GitHub
+       * Actions, a Kubernetes projected token, AZURE_FEDERATED_TOKEN_FILE) sent as `client_assertion`.
+       */
+      method: 'client_assertion';
+      clientId: string;
+      /** Reads the JWT afresh; called once per request (never cached). */
+      readAssertion: (signal?: AbortSignal) => Promise<string>;
     };
 
 /** Endpoints after discovery and explicit overrides. Only `issuer` and `tokenEndpoint` are always there. */
@@ -51,18 +63,25 @@ export interface TokenRequest extends HttpOptions {
   /** The issuer, used as the default audience of private_key_jwt assertions where profiles need it. */
   issuer?: string;
   grantType: string;
-  /** Grant parameters; undefined values are left out. */
-  params: Record<string, string | undefined>;
+  /** Grant parameters; undefined values are left out, a list is sent as repeated parameters (RFC 8707 `resource`). */
+  params: Record<string, string | readonly string[] | undefined>;
   clientAuth: ClientAuth;
   /**
-   * `refresh_token` requests are never re-sent once the request may have reached the server:
-   * a lost answer becomes a TokenError `uncertain`.
+   * Never re-sent once the request may have reached the server: a lost answer becomes a TokenError
+   * `uncertain`. Default: refresh_token, authorization_code and device_code grants, and any request
+   * carrying an assertion, subject/actor token or federated client assertion with a `jti` (oneShot.ts).
    */
   oneShot?: boolean;
   /** Lifetime to assume when the server sends no usable `expires_in`, in seconds. */
   assumedLifetimeSec?: number;
   /** Epoch-ms clock; defaults to Date.now. Tests and the lifecycle pass their own. */
   now?: () => number;
+}
+
+/** Where a client assertion sent to an endpoint other than the token endpoint is addressed (see clientAuth.ts). */
+export interface AudienceHints {
+  issuer?: string;
+  tokenEndpoint?: string;
 }
 
 export interface DeviceAuthorization {
@@ -80,10 +99,10 @@ export interface TokenEndpointAdapter {
   discover(issuer: string, options: HttpOptions): Promise<ServerMetadata>;
   requestToken(request: TokenRequest): Promise<TokenSet>;
   requestDeviceAuthorization(
-    request: HttpOptions & { endpoint: string; clientAuth: ClientAuth; params: Record<string, string | undefined> },
+    request: HttpOptions & AudienceHints & { endpoint: string; clientAuth: ClientAuth; params: Record<string, string | readonly string[] | undefined> },
   ): Promise<DeviceAuthorization>;
   revoke(
-    request: HttpOptions & { endpoint: string; clientAuth: ClientAuth; token: string; tokenTypeHint?: 'access_token' | 'refresh_token' },
+    request: HttpOptions & AudienceHints & { endpoint: string; clientAuth: ClientAuth; token: string; tokenTypeHint?: 'access_token' | 'refresh_token' },
   ): Promise<void>;
 }
 
