@@ -32,6 +32,9 @@ import { trustedIssuer } from './trusted-issuer.mjs';
  *   for jwt-bearer assertions and token-exchange subject/actor tokens
  * @property {Array<Record<string, unknown>>} [clients] extra oidc-provider client metadata
  * @property {string} [defaultAccount] account logged in without a hint (default 'alice')
+ * @property {boolean} [strictAssertionAudience] default false: a client assertion (private_key_jwt) whose `aud` is not the
+ *   issuer or the token endpoint gets 401 invalid_client on every endpoint, as at Keycloak (oidc-provider also accepts
+ *   the URL of the endpoint being called)
  * @property {boolean} [requireDevicePkce] default false: /device/auth without `code_challenge` is invalid_request
  *   (a `code_challenge` that is sent is always enforced at the token endpoint, like Keycloak)
  * @property {boolean} [strictClientAuthMethod] default true: a secret sent with Basic to a client_secret_post client
@@ -55,6 +58,8 @@ import { trustedIssuer } from './trusted-issuer.mjs';
  * @property {LabClient & { privateJwk: jose.JWK, kid: string, alg: 'ES256' }} privateKeyJwt
  *   private_key_jwt: client_credentials, jwt-bearer, token-exchange
  * @property {LabClient} gateway client_secret_basic, no grants: introspection (RFC 7662) for the gateway
+ * @property {LabClient} federated client_credentials authenticated by a CI issuer JWT as `client_assertion`
+ *   (workload identity federation, as Entra does it): `aud` must be this issuer or its token endpoint; reusable until exp
  */
 
 /**
@@ -173,6 +178,7 @@ async function createIdp(options, quiet) {
     exchange: { client_id: 'lab-exchange', client_secret: secret() },
     privateKeyJwt: { client_id: 'lab-pkjwt', privateJwk: clientPrivateJwk, kid: clientKid, alg: 'ES256' },
     gateway: { client_id: 'lab-gateway', client_secret: secret() },
+    federated: { client_id: 'lab-federated' },
   };
   const machineClient = { redirect_uris: [], response_types: [], scope: 'api:read api:write' };
   const clientMetadata = [
@@ -198,6 +204,9 @@ async function createIdp(options, quiet) {
     { ...machineClient, client_id: clients.privateKeyJwt.client_id, token_endpoint_auth_method: 'private_key_jwt',
       token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [clientPublicJwk] },
       grant_types: ['client_credentials', GRANT_TYPE.jwtBearer, GRANT_TYPE.tokenExchange] },
+    // Registered as a public client so oidc-provider lets the lab's federation layer authenticate it.
+    { ...machineClient, client_id: clients.federated.client_id, token_endpoint_auth_method: 'none',
+      grant_types: ['client_credentials'] },
     { client_id: clients.gateway.client_id, client_secret: clients.gateway.client_secret,
       token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [], response_types: [], grant_types: [] },
     ...(options.clients ?? []),
@@ -310,6 +319,8 @@ async function createIdp(options, quiet) {
     untilStopped,
     ...(options.strictClientAuthMethod ?? true ? { registeredSecretMethod } : {}),
   }));
+  provider.use(strictAssertionAudience);
+  provider.use(federatedClientCredentials);
   provider.use(devicePkce);
   provider.use(autoApproveInteraction);
 
@@ -322,6 +333,72 @@ async function createIdp(options, quiet) {
   server.on('request', provider.callback());
 
   // ---- middleware -------------------------------------------------------------------------------------
+
+  /**
+   * Keycloak-like: a client assertion must be addressed to the issuer (or the token endpoint), whichever
+   * endpoint it is sent to; oidc-provider alone also accepts the called endpoint's URL.
+   * @param {any} ctx @param {() => Promise<unknown>} next
+   */
+  async function strictAssertionAudience(ctx, next) {
+    if (!options.strictAssertionAudience || ctx.method !== 'POST') return next();
+    const params = new URLSearchParams(typeof ctx.req.body === 'string' ? ctx.req.body : '');
+    const assertion = params.get('client_assertion');
+    if (!assertion || params.get('client_id') === clients.federated.client_id) return next();
+    let aud;
+    try {
+      aud = jose.decodeJwt(assertion).aud;
+    } catch {
+      return next();
+    }
+    const accepted = [issuer, `${issuer}/token`];
+    if ([aud].flat().some((value) => accepted.includes(String(value)))) return next();
+    ctx.status = 401;
+    ctx.body = { error: 'invalid_client', error_description: 'Invalid token audience' };
+    return undefined;
+  }
+
+  /**
+   * Workload identity federation (Entra's model): client_credentials for `clients.federated`, whose only
+   * credential is a JWT from the trusted CI issuer sent as `client_assertion`. Verified like a jwt-bearer
+   * assertion (signature, iss, aud = this issuer or its token endpoint, exp); reusable until it expires.
+   * @param {any} ctx @param {() => Promise<unknown>} next
+   */
+  async function federatedClientCredentials(ctx, next) {
+    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
+    const params = new URLSearchParams(typeof ctx.req.body === 'string' ? ctx.req.body : '');
+    if (params.get('client_id') !== clients.federated.client_id || params.get('grant_type') !== 'client_credentials') return next();
+    /** @param {number} status @param {string} error @param {string} description */
+    const refuse = (status, error, description) => {
+      ctx.status = status;
+      ctx.body = { error, error_description: description };
+    };
+    if (params.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+      return refuse(401, 'invalid_client', 'a federated client authenticates with a client_assertion');
+    }
+    let subject;
+    try {
+      // No replay check: Entra takes the same federated token for every request until it expires.
+      subject = await verifyCiJwt(params.get('client_assertion') ?? undefined, 'client_assertion');
+    } catch (error) {
+      return refuse(401, 'invalid_client', String(/** @type {any} */ (error).error_description ?? 'client assertion rejected'));
+    }
+    const client = await provider.Client.find(clients.federated.client_id);
+    let scope;
+    try {
+      scope = grantedScope(client, params.get('scope') ?? undefined);
+    } catch {
+      return refuse(400, 'invalid_scope', 'requested scope is not allowed');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = Math.max(1, Math.min(accessTokenTtl, (subject.exp ?? now + accessTokenTtl) - now));
+    const token = new provider.ClientCredentials({ client, scope, expiresIn });
+    subjectClaims.set(token, { sub: subject.sub, subject_iss: subject.iss });
+    const value = await token.save();
+    ctx.status = 200;
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { access_token: value, token_type: 'Bearer', expires_in: expiresIn, ...(scope ? { scope } : {}) };
+    return undefined;
+  }
 
   /**
    * Test-only endpoints for other processes: POST/DELETE /__faults, GET /__counters, POST /__counters/reset.
