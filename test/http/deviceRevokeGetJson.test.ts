@@ -27,6 +27,38 @@ function setup() {
 }
 
 describe('device authorization (RFC 8628)', () => {
+  it.each([
+    ['javascript:', { verification_uri: 'javascript:alert(1)' }, 'verification_uri'],
+    ['file:', { verification_uri: 'file:///etc/passwd' }, 'verification_uri'],
+    ['plain http to another host', { verification_uri: 'http://idp.example/device' }, 'verification_uri'],
+    ['a javascript: complete URI', { verification_uri: 'https://idp.example/device', verification_uri_complete: 'javascript:fetch(1)' }, 'verification_uri_complete'],
+  ])('refuses %s as the verification URI before anything is shown or opened', async (_what, uris, field) => {
+    const p = nextPath('device');
+    server.script(p, json(200, { device_code: SECRETS.deviceCode, user_code: 'WDJB-MJHT', expires_in: 600, ...uris }));
+    const { adapter } = setup();
+    const error = await rejection(adapter.requestDeviceAuthorization({ providerId: 'corp', endpoint: `${server.url}${p}`, clientAuth, params: {} }));
+    // Before (661bc6b): accepted, shown to the user and handed to the browser opener.
+    expect(error).toMatchObject({ code: 'protocol', providerId: 'corp' });
+    expect(error.message).toContain(`"${field}" must be an https URL (http only on a loopback host)`);
+    expect(error.message).not.toContain(SECRETS.deviceCode);
+  });
+
+  it('takes http on a loopback host (labs, local IdPs)', async () => {
+    const p = nextPath('device');
+    server.script(p, json(200, { device_code: SECRETS.deviceCode, user_code: 'U', verification_uri: 'http://127.0.0.1:8080/device', verification_uri_complete: 'http://localhost:8080/device?user_code=U', expires_in: 600 }));
+    const { adapter } = setup();
+    const started = await adapter.requestDeviceAuthorization({ providerId: 'corp', endpoint: `${server.url}${p}`, clientAuth, params: {} });
+    expect(started.verificationUriComplete).toBe('http://localhost:8080/device?user_code=U');
+  });
+
+  it('sends every resource as its own parameter (RFC 8707 §2)', async () => {
+    const p = nextPath('device');
+    server.script(p, json(200, { device_code: SECRETS.deviceCode, user_code: 'U', verification_uri: 'https://idp.example/device', expires_in: 600 }));
+    const { adapter } = setup();
+    await adapter.requestDeviceAuthorization({ providerId: 'corp', endpoint: `${server.url}${p}`, clientAuth, params: { resource: ['https://a.example/', 'https://b.example/'] } });
+    expect(server.seen(p)[0]!.form.getAll('resource')).toEqual(['https://a.example/', 'https://b.example/']);
+  });
+
   it('reads the response, accepting verification_url and rounding the interval up', async () => {
     const p = nextPath('device');
     server.script(p, json(200, { device_code: SECRETS.deviceCode, user_code: 'WDJB-MJHT', verification_url: 'https://idp.example/device', expires_in: '1800', interval: 4.2 }));
