@@ -4,6 +4,7 @@ import { withRedaction } from '../consoleLogger.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { createHttpClient } from './client.js';
 import { defaultSleep, type RetryEnv } from './retry.js';
+import { createServerClock, type ServerClock } from './serverClock.js';
 import type { HttpDeps } from './types.js';
 
 /** Per-attempt timeout when neither the request nor the adapter sets one. */
@@ -14,6 +15,7 @@ export interface HttpEnv extends RetryEnv {
   client: KyInstance;
   timeoutMs: number;
   logger: Logger;
+  serverClock: ServerClock;
 }
 
 export function resolveHttpEnv(deps: HttpDeps = {}): HttpEnv {
@@ -24,6 +26,7 @@ export function resolveHttpEnv(deps: HttpDeps = {}): HttpEnv {
     now: deps.now ?? Date.now,
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     logger: deps.logger ? withRedaction(deps.logger) : silentLogger,
+    serverClock: createServerClock(),
   };
 }
 

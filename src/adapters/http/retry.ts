@@ -4,6 +4,7 @@ import { redactUrl } from '../redact.js';
 import type { HttpReply } from './client.js';
 import { classifyNetworkError, describeNetworkFailure, type NetworkFailure } from './networkErrors.js';
 import { bodyPreview } from './responseBody.js';
+import type { ServerClock } from './serverClock.js';
 
 /**
  * The single retry layer for every request to an authorization server. Nothing above or below retries
@@ -32,6 +33,8 @@ export interface RetryEnv {
   random: () => number;
   now: () => number;
   logger: Logger;
+  /** Learns each server's clock offset from the `Date` of every answer. */
+  serverClock?: ServerClock;
 }
 
 export interface RetryContext {
@@ -128,6 +131,7 @@ export async function sendWithRetry(
       lastFailure = error;
     } else {
       const reply = outcome.reply;
+      env.serverClock?.observe(context.url, reply.headers.get('date'), env.now());
       if (!isRetryableStatus(reply.status)) return { ...reply, attemptStart, attempts: attempt + 1 };
       if (context.oneShot) {
         // Never re-sent: even a "not processed" status is reported, and the caller decides what comes next.

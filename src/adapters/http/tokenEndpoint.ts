@@ -8,6 +8,7 @@ import { errorFromReply, GRANT_TYPES, grantLabel } from './oauthErrors.js';
 import { requestSecrets } from './requestSecrets.js';
 import { oneShotCredential } from './oneShot.js';
 import { sendWithRetry } from './retry.js';
+import { jwtExpiryInLocalClock } from './serverClock.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import type { ClientAuth, TokenRequest } from './types.js';
 
@@ -23,6 +24,8 @@ export interface ProcessTokenOptions {
   clientAuthMethod?: ClientAuth['method'];
   /** The request's own secret values, scrubbed from anything the server echoes. */
   knownSecrets?: readonly string[];
+  /** Server clock minus ours (from its `Date` header), when known; see serverClock.ts. */
+  serverOffsetMs?: number;
 }
 
 /**
@@ -53,7 +56,9 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
   try {
     reply = await sendWithRetry(
       async (signal) => {
-        const body = await tokenRequestBody(request, url, now, clientAssertion);
+        // Assertions are judged by the server's clock: sign them in it.
+        const serverNow = () => now() + env.serverClock.offsetFor(url);
+        const body = await tokenRequestBody(request, url, serverNow, clientAssertion);
         return sendOnce(env.client, { method: 'POST', url, headers: body.headers, body: body.form }, signal);
       },
       {
@@ -80,6 +85,7 @@ export async function requestToken(request: TokenRequest, env: HttpEnv): Promise
       url,
       clientAuthMethod: request.clientAuth.method,
       knownSecrets,
+      ...(env.serverClock.knows(url) ? { serverOffsetMs: env.serverClock.offsetFor(url) } : {}),
       ...(request.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: request.assumedLifetimeSec } : {}),
     });
     env.logger.info('token_request_succeeded', {
@@ -152,7 +158,8 @@ async function tokenRequestBody(
  *   true**: short enough that a token which really lives less is re-acquired soon, long enough not to
  *   hammer the IdP; "no expiry" is never taken to mean "valid forever".
  * - `expiresAt` = `requestStart` + lifetime: counted from when the request was sent, not when the answer
- *   came, so a slow answer never makes a token look fresher than it is.
+ *   came, so a slow answer never makes a token look fresher than it is; for a JWT access token, never
+ *   later than its `exp` translated into our clock (`serverOffsetMs` from the `Date` header, else its `iat`).
  * - `refresh_in` (server hint, seconds) → `refreshBy`, when shorter than the lifetime.
  * - `refresh_token` / `id_token` / `scope` / `issued_token_type`: kept when strings; an empty
  *   `refresh_token` counts as absent. The strict refresh-token policy is the lifecycle's, not this parser's.
@@ -233,7 +240,10 @@ export function processTokenResponse(
 
   const lifetimeSec = positiveSeconds(body.expires_in);
   const assumed = options.assumedLifetimeSec ?? DEFAULT_ASSUMED_LIFETIME_SEC;
-  const expiresAt = requestStart + (lifetimeSec ?? assumed) * 1000;
+  // A JWT access token expires at its own `exp` in the server's clock, whatever `expires_in` said (or was
+  // assumed to be): never hold it past that instant, translated into ours.
+  const jwtExpiry = jwtExpiryInLocalClock(accessToken, options.serverOffsetMs, requestStart);
+  const expiresAt = Math.min(requestStart + (lifetimeSec ?? assumed) * 1000, jwtExpiry !== undefined && jwtExpiry > requestStart ? jwtExpiry : Infinity);
   const refreshInSec = positiveSeconds(body.refresh_in);
   const refreshBy = refreshInSec !== undefined && requestStart + refreshInSec * 1000 < expiresAt
     ? requestStart + refreshInSec * 1000
