@@ -32,6 +32,8 @@ import { trustedIssuer } from './trusted-issuer.mjs';
  *   for jwt-bearer assertions and token-exchange subject/actor tokens
  * @property {Array<Record<string, unknown>>} [clients] extra oidc-provider client metadata
  * @property {string} [defaultAccount] account logged in without a hint (default 'alice')
+ * @property {boolean} [singleUseSubjectTokens] default true: a jwt-bearer assertion or token-exchange subject_token `jti`
+ *   may be used once; false takes a token again until it expires, as Keycloak does for projected SA tokens
  * @property {boolean} [strictAssertionAudience] default false: a client assertion (private_key_jwt) whose `aud` is not the
  *   issuer or the token endpoint gets 401 invalid_client on every endpoint, as at Keycloak (oidc-provider also accepts
  *   the URL of the endpoint being called)
@@ -552,6 +554,7 @@ async function createIdp(options, quiet) {
    * @param {string} what
    */
   function rejectReplay(payload, what) {
+    if (options.singleUseSubjectTokens === false) return;
     const now = Math.floor(Date.now() / 1000);
     for (const [jti, exp] of seenJti) if (exp < now) seenJti.delete(jti);
     if (!payload.jti) throw new errors.InvalidGrant(`${what} has no jti`);
