@@ -343,7 +343,9 @@ async function createIdp(options, quiet) {
    */
   async function strictAssertionAudience(ctx, next) {
     if (!options.strictAssertionAudience || ctx.method !== 'POST') return next();
-    const params = new URLSearchParams(typeof ctx.req.body === 'string' ? ctx.req.body : '');
+    // The fault layer pre-reads /token and /device/auth; read the others here (oidc-provider takes req.body).
+    if (typeof ctx.req.body !== 'string') ctx.req.body = await readBodyText(ctx.req);
+    const params = new URLSearchParams(ctx.req.body);
     const assertion = params.get('client_assertion');
     if (!assertion || params.get('client_id') === clients.federated.client_id) return next();
     let aud;

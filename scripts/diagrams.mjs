@@ -26,6 +26,15 @@ export function mermaidFor(machine) {
     if (node.always?.length && !children.length) lines.push(`${pad}state ${name(node)} <<choice>>`);
     else if (children.length) {
       lines.push(`${pad}state "${label(node)}" as ${name(node)} {`);
+      if (node.type === 'parallel') {
+        // Regions run side by side: Mermaid separates concurrent regions with `--`.
+        children.forEach((child, i) => {
+          if (i > 0) lines.push(`${pad}  --`);
+          emit(child, indent + 2);
+        });
+        lines.push(`${pad}}`);
+        return;
+      }
       lines.push(`${pad}  [*] --> ${name(node.states[node.initial.target[0].key])}`);
       children.forEach((child) => emit(child, indent + 2));
       lines.push(`${pad}}`);
