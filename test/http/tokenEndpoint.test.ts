@@ -523,6 +523,53 @@ describe('timeouts and the one-shot refresh', () => {
     }
   });
 
+  it('sends a federated client assertion read once per request, and never re-sends one carrying a jti', async () => {
+    const federated = unsignedJwt({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:o/r', aud: 'api://AzureADTokenExchange', jti: 'jti-fed-1', exp: 4_102_444_800 });
+    let reads = 0;
+    const clientAuth: ClientAuth = { method: 'client_assertion', clientId: 'app-id', readAssertion: async () => (reads++, federated) };
+    const ok = nextPath();
+    server.script(ok, okToken());
+    const { adapter, records } = setup();
+    await adapter.requestToken(request(ok, { clientAuth }));
+    const [seen] = server.seen(ok);
+    expect(seen!.form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    expect(seen!.form.get('client_assertion')).toBe(federated);
+    expect(seen!.form.get('client_id')).toBe('app-id');
+    expect(seen!.headers.authorization).toBeUndefined();
+    const lost = nextPath();
+    server.script(lost, reset, okToken());
+    const error = await rejection(adapter.requestToken(request(lost, { clientAuth })));
+    expect(error).toMatchObject({ code: 'uncertain' });
+    expect(error.message).toContain('the client assertion may already be spent');
+    expect(server.seen(lost)).toHaveLength(1);
+    expect(reads).toBe(2);
+    expectNoSecrets([error.message, records, JSON.stringify(records)].concat([]));
+    expect(JSON.stringify(records)).not.toContain(federated);
+  });
+
+  it('holds a JWT access token no longer than its own exp, translated by the offset learnt from the Date header', async () => {
+    const skewMs = -10 * 60_000; // this machine is 10 min behind the IdP
+    const serverNowSec = Math.floor(Date.now() / 1000);
+    const p = nextPath();
+    const jwt = unsignedJwt({ iat: serverNowSec, exp: serverNowSec + 120, sub: 'u' });
+    // expires_in says an hour; the token's own exp (server clock) says two minutes.
+    server.script(p, json(200, { access_token: jwt, token_type: 'Bearer', expires_in: 3600 }));
+    const { adapter } = setup({ now: () => Date.now() + skewMs });
+    const started = Date.now() + skewMs;
+    const token = await adapter.requestToken(request(p));
+    // Before (661bc6b): expiresAt = start + 3600 s, 58 min after the IdP considers it expired.
+    expect(token.expiresAt).toBeLessThanOrEqual(started + 122_000);
+    expect(token.expiresAt).toBeGreaterThan(started + 115_000);
+  });
+
+  it('takes expires_in as it is for an opaque token, whatever the skew', async () => {
+    const p = nextPath();
+    server.script(p, okToken());
+    const { adapter } = setup({ now: () => Date.now() + 10 * 60_000 });
+    const token = await adapter.requestToken(request(p));
+    expect(token.expiresAt - token.issuedAt).toBe(3_600_000);
+  });
+
   it('does not re-send a refresh answered 429, but reports it transient (the server did not act on it)', async () => {
     const p = nextPath();
     server.script(p, text(429, 'rate limited', 'text/plain', { 'retry-after': '2' }), okToken());
