@@ -76,6 +76,8 @@ export interface DeviceCodeContext extends DeviceCodeInput {
   backoffSec: number;
   /** Milliseconds of the device code's lifetime not yet counted by the deadline timer. */
   expiryLeftMs: number;
+  /** A poll was sent and its answer lost: a later refusal of the code most likely means that poll got the token. */
+  pollAnswerLost: boolean;
   token: TokenSet | null;
   error: TokenErrorInfo | null;
 }
@@ -115,10 +117,12 @@ export const deviceCodeMachine = setup({
     isExpiredToken: (_, params: { error: unknown }) => isOauthError(params.error, 'expired_token'),
     isAccessDenied: (_, params: { error: unknown }) => isOauthError(params.error, 'access_denied'),
     // A poll lost in the network (or a 5xx after the adapter's own retries) says nothing about the approval.
-    // An `uncertain` poll (sent, answer lost) is never re-sent by the adapter; the next scheduled poll is
-    // the machine's own, and tells: still pending, a token, or the code refused because it was used.
-    isTransientFailure: (_, params: { error: unknown }) => ['transient', 'timeout', 'uncertain'].includes(codeOf(params.error) ?? ''),
+    isTransientFailure: (_, params: { error: unknown }) => codeOf(params.error) === 'transient' || codeOf(params.error) === 'timeout',
     isDeviceCodeExpired: ({ context }) => context.expiryLeftMs <= MAX_TIMER_MS,
+    // An `uncertain` poll (sent, answer lost) is never re-sent by the adapter; the next scheduled poll is
+    // the machine's own, and tells: still pending, a token, or the code refused because that poll used it.
+    isUncertainPoll: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
+    isCodeRefusedAfterLostPoll: ({ context }, params: { error: unknown }) => context.pollAnswerLost && isOauthError(params.error, 'invalid_grant'),
   },
   actions: {
     storeMetadata: assign((_, params: { metadata: ServerMetadata }) => ({ metadata: params.metadata })),
@@ -144,6 +148,16 @@ export const deviceCodeMachine = setup({
       backoffSec: Math.min(context.backoffSec + TRANSIENT_BACKOFF_STEP_SEC, Math.max(0, MAX_TRANSIENT_WAIT_SEC - context.intervalSec)),
     })),
     resetBackoff: assign({ backoffSec: 0 }),
+    notePollAnswerLost: assign({ pollAnswerLost: true }),
+    failLostPoll: assign(({ context }) => ({
+      error: flowError(
+        context.providerId,
+        'uncertain',
+        'a device-code poll was sent but its answer was lost, and the IdP now refuses the code (that poll most likely got the token, which never arrived); nothing was stored',
+        'try the login again',
+        { oauthError: 'invalid_grant' },
+      ),
+    })),
     recordError: assign(({ context }, params: { error: unknown }) => ({ error: actorError(context.providerId, params.error) })),
     failNotInteractive: assign(({ context }) => ({
       error: flowError(
@@ -198,6 +212,7 @@ export const deviceCodeMachine = setup({
     intervalSec: DEFAULT_POLL_INTERVAL_SEC,
     backoffSec: 0,
     expiryLeftMs: 0,
+    pollAnswerLost: false,
     token: null,
     error: null,
   }),
@@ -340,12 +355,26 @@ export const deviceCodeMachine = setup({
                     actions: { type: 'slowDown', params: ({ event }) => ({ error: event.error }) },
                   },
                   {
+                    guard: { type: 'isUncertainPoll', params: ({ event }) => ({ error: event.error }) },
+                    target: 'sleeping',
+                    actions: [
+                      'notePollAnswerLost',
+                      'backOff',
+                      { type: 'reportTransientPoll', params: ({ context }) => ({ nextWaitSec: context.intervalSec + context.backoffSec }) },
+                    ],
+                  },
+                  {
                     guard: { type: 'isTransientFailure', params: ({ event }) => ({ error: event.error }) },
                     target: 'sleeping',
                     actions: [
                       'backOff',
                       { type: 'reportTransientPoll', params: ({ context }) => ({ nextWaitSec: context.intervalSec + context.backoffSec }) },
                     ],
+                  },
+                  {
+                    guard: { type: 'isCodeRefusedAfterLostPoll', params: ({ event }) => ({ error: event.error }) },
+                    target: '#deviceCode.failed',
+                    actions: 'failLostPoll',
                   },
                   { guard: { type: 'isExpiredToken', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failExpired' },
                   { guard: { type: 'isAccessDenied', params: ({ event }) => ({ error: event.error }) }, target: '#deviceCode.failed', actions: 'failDenied' },

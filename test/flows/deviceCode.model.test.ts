@@ -44,7 +44,7 @@ describeModel({
   eventFilter: (s, e) =>
     !(s.context.authorization && s.context.expiryLeftMs < s.context.authorization.expiresIn * 1000) &&
     !(e.type === 'xstate.error.actor.poll' && e.error?.oauthError === 'slow_down' && s.context.intervalSec >= 10) &&
-    !(e.type === 'xstate.error.actor.poll' && e.error?.code === 'transient' && s.context.backoffSec >= 5),
+    !(e.type === 'xstate.error.actor.poll' && (e.error?.code === 'transient' || e.error?.code === 'uncertain') && s.context.backoffSec >= 5),
   payloads: {
     'xstate.done.actor.discover': [{ output: metadata }, { output: metadataTokenOnly }],
     'xstate.error.actor.discover': [{ error: errorInfo('transient') }],
@@ -60,6 +60,7 @@ describeModel({
       pollError('slow_down'),
       pollError('slow_down', { intervalSec: 30 }),
       { error: errorInfo('transient', { notSent: true }) },
+      { error: errorInfo('uncertain') },
       pollError('expired_token'),
       pollError('access_denied'),
       { error: errorInfo('invalid_grant', { oauthError: 'invalid_grant', status: 400 }) },

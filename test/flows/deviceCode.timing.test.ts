@@ -106,3 +106,20 @@ describe('device codes that live longer than a timer can wait (2^31-1 ms, ~24.8 
     }
   });
 });
+
+describe('a device-code poll whose answer was lost (uncertain, never re-sent by the adapter)', () => {
+  const lost = { fail: errorInfo('uncertain') };
+  const refused = { fail: errorInfo('invalid_grant', { oauthError: 'invalid_grant' }) };
+
+  it('the next scheduled poll still pending: the login goes on and succeeds', async () => {
+    const { polls, output } = await runDevice({ interval: 5 }, [lost, pending, token({ refreshToken: 'r' })]);
+    expect(output.status).toBe('succeeded');
+    expect(polls).toEqual([5000, 15000, 20000]);
+  });
+
+  it('the IdP then refuses the code: the login ends with "try the login again", not a bare invalid_grant', async () => {
+    const { output } = await runDevice({ interval: 5 }, [lost, refused]);
+    expect(output).toMatchObject({ status: 'failed', error: { code: 'uncertain', fix: 'try the login again' } });
+    expect(output.status === 'failed' && output.error.message).toContain('its answer was lost');
+  });
+});
