@@ -41,6 +41,8 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   let dirReady: Promise<void> | undefined;
+  /** The `lock()`s this store holds now, by key id: a write under a lost one is refused. */
+  const heldLocks = new Map<string, LockHandle>();
 
   const fail = (providerId: string, action: string, file: string, error: unknown) =>
     new TokenError({
@@ -158,6 +160,17 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
       const file = fileOf(key, '.json');
       const held = await writeLock(key);
       try {
+        const holding = heldLocks.get(key.id);
+        if (holding?.verify && !(await holding.verify())) {
+          // Another process judged our lock abandoned and took it: it may be spending the same refresh token,
+          // and what we would write could overwrite what it learns. The caller retries and adopts its record.
+          throw new TokenError({
+            code: 'lock_timeout',
+            providerId: key.providerId,
+            message: 'the token lock was taken over by another process while this one held it, so nothing was written',
+            fix: 'retry; if this repeats, give every process sharing this store the same lock heartbeatMs and staleMs',
+          });
+        }
         const current = await readRecord(key);
         const actual = current?.generation ?? 0;
         if (actual !== expectedGeneration) throw new GenerationConflict(key.id, expectedGeneration, actual);
@@ -184,7 +197,7 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
     },
 
     async lock(key: StoreKey, call?: LockOptions): Promise<LockHandle> {
-      return acquireFileLock({
+      const handle = await acquireFileLock({
         file: fileOf(key, '.lock'),
         providerId: key.providerId,
         options: options.lock,
@@ -192,6 +205,17 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
         logger,
         ensureDir: () => ensureDir(key.providerId, true),
       });
+      heldLocks.set(key.id, handle);
+      return {
+        get lost() {
+          return handle.lost;
+        },
+        verify: () => handle.verify?.() ?? Promise.resolve(true),
+        release: async () => {
+          if (heldLocks.get(key.id) === handle) heldLocks.delete(key.id);
+          await handle.release();
+        },
+      };
     },
   };
 }
