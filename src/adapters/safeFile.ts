@@ -39,7 +39,7 @@ function checkStat(file: string, stats: Stats, maxBytes: number): void {
 
 const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev;
 
-async function readBounded(file: string, maxBytes: number, opened: { close?: () => Promise<void> }): Promise<Buffer> {
+async function readBounded(file: string, maxBytes: number, opened: { close?: () => Promise<void> }): Promise<SafeFileContent> {
   const named = await stat(file);
   checkStat(file, named, maxBytes);
   const handle = await open(file, OPEN_FLAGS);
@@ -57,11 +57,17 @@ async function readBounded(file: string, maxBytes: number, opened: { close?: () 
   if (total > maxBytes) throw new SafeReadError('EFBIG', file, `${file} is larger than ${maxBytes} bytes`);
   // A file that grew after the stat, past what we allotted, is read again from the start next time.
   if (total === buffer.length) throw new SafeReadError('EFBIG', file, `${file} changed size while being read`);
-  return buffer.subarray(0, total);
+  return { stats: first, bytes: buffer.subarray(0, total) };
 }
 
-/** The file's bytes, under the rules above. */
-export async function readSafeFileBytes(file: string, options: SafeReadOptions): Promise<Buffer> {
+export interface SafeFileContent {
+  /** The stat of the very file read (through its handle). */
+  stats: Stats;
+  bytes: Buffer;
+}
+
+/** The file's bytes and its stat, under the rules above. */
+export async function readSafeFileContent(file: string, options: SafeReadOptions): Promise<SafeFileContent> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_SAFE_READ_TIMEOUT_MS;
   const opened: { close?: () => Promise<void> } = {};
   let timer: NodeJS.Timeout | undefined;
@@ -79,7 +85,7 @@ export async function readSafeFileBytes(file: string, options: SafeReadOptions):
 
 /** The file as UTF-8 text, under the rules above. */
 export async function readSafeFile(file: string, options: SafeReadOptions): Promise<string> {
-  return (await readSafeFileBytes(file, options)).toString('utf8');
+  return (await readSafeFileContent(file, options)).bytes.toString('utf8');
 }
 
 /** The synchronous form, for config-time reads (a private key); no time bound, but nothing here can block on a FIFO. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readSafeFile } from '../adapters/safeFile.js';
 import { sanitiseProviderId } from '../adapters/storage/storeKey.js';
 import type { SyncedModel } from '../machines/modelSync.js';
 
@@ -24,6 +25,9 @@ export interface ModelCache {
   write(providerId: string, baseURL: string, models: readonly SyncedModel[]): Promise<void>;
 }
 
+/** A few thousand models at most; a bigger file (or a FIFO, a device) is not a cache of ours. */
+const MAX_CACHE_BYTES = 4 * 1024 * 1024;
+
 const isModel = (value: unknown): value is SyncedModel =>
   typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
 
@@ -38,7 +42,7 @@ export function createModelCache(dir: string, now: () => number = Date.now): Mod
     dir,
     async read(providerId, baseURL) {
       try {
-        const parsed = JSON.parse(await readFile(file(providerId), 'utf8')) as Partial<CachedList>;
+        const parsed = JSON.parse(await readSafeFile(file(providerId), { maxBytes: MAX_CACHE_BYTES })) as Partial<CachedList>;
         if (parsed.schema !== 1 || parsed.providerId !== providerId || parsed.baseURL !== baseURL) return undefined;
         return Array.isArray(parsed.models) ? parsed.models.filter(isModel) : undefined;
       } catch {

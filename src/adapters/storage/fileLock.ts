@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TokenError } from '../../errors.js';
+import { readSafeFileContent } from '../safeFile.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { KeyedMutex, type Release } from './keyedMutex.js';
 import type { LockHandle, LockOptions } from './types.js';
@@ -74,18 +75,18 @@ function parseOwner(text: string): LockOwner | undefined {
   }
 }
 
+/** A lock file holds one small JSON object; a FIFO or a huge file at the lock path is refused, not read. */
+const MAX_LOCK_BYTES = 4096;
+const LOOK_TIMEOUT_MS = 5_000;
+
 async function look(file: string): Promise<Seen | undefined> {
-  let handle;
   try {
-    handle = await open(file, 'r');
-    const stat = await handle.stat();
-    const text = await handle.readFile('utf8');
-    return { stat, text, owner: parseOwner(text) };
+    const { stats, bytes } = await readSafeFileContent(file, { maxBytes: MAX_LOCK_BYTES, timeoutMs: LOOK_TIMEOUT_MS });
+    const text = bytes.toString('utf8');
+    return { stat: stats, text, owner: parseOwner(text) };
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return undefined;
     throw error;
-  } finally {
-    await handle?.close().catch(() => {});
   }
 }
 

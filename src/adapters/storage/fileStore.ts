@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenError } from '../../errors.js';
+import { readSafeFile } from '../safeFile.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { acquireFileLock, putBack, type FileLockOptions } from './fileLock.js';
 import { nextRecord, recordProblem } from './record.js';
@@ -17,6 +18,10 @@ export interface FileStoreOptions {
 }
 
 const SAFE_ID = /^[A-Za-z0-9._-]+$/;
+/** A record holds one token set: anything near this size is not one of ours. */
+export const MAX_RECORD_BYTES = 256 * 1024;
+const READ_TIMEOUT_MS = 5_000;
+const readRecordText = (file: string) => readSafeFile(file, { maxBytes: MAX_RECORD_BYTES, timeoutMs: READ_TIMEOUT_MS });
 const isWindows = process.platform === 'win32';
 
 const errnoOf = (error: unknown): string | undefined =>
@@ -44,14 +49,21 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
   /** The `lock()`s this store holds now, by key id: a write under a lost one is refused. */
   const heldLocks = new Map<string, LockHandle>();
 
-  const fail = (providerId: string, action: string, file: string, error: unknown) =>
-    new TokenError({
+  const fail = (providerId: string, action: string, file: string, error: unknown) => {
+    const code = errnoOf(error);
+    const odd = code === 'ENOTREG' || code === 'EFBIG' || code === 'ETIMEDOUT';
+    return new TokenError({
       code: 'storage',
       providerId,
-      message: `could not ${action} the token store file ${file} (${errnoOf(error) ?? 'unknown error'})`,
-      fix: `make sure ${dir} belongs to the current user and is readable and writable (mode 0700), or configure another cache directory`,
+      message: odd
+        ? `could not ${action} the token store file ${file}: ${code === 'ENOTREG' ? 'it is not a regular file' : code === 'EFBIG' ? `it is larger than ${MAX_RECORD_BYTES} bytes` : 'the read did not finish in time'}`
+        : `could not ${action} the token store file ${file} (${code ?? 'unknown error'})`,
+      fix: odd
+        ? `remove ${file} (records are regular files the plugin writes itself); you may have to log in again`
+        : `make sure ${dir} belongs to the current user and is readable and writable (mode 0700), or configure another cache directory`,
       cause: error,
     });
+  };
 
   /** Memoised; `again` redoes it, for a directory removed while the store was in use. */
   const ensureDir = (providerId: string, again = false) => {
@@ -93,7 +105,7 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
       if (errnoOf(error) === 'ENOENT') return true;
       throw fail(key.providerId, 'move aside', file, error);
     }
-    const moved = await readFile(aside, 'utf8').catch(() => undefined);
+    const moved = await readRecordText(aside).catch(() => undefined);
     if (moved === text) {
       logger.warn('store_record_corrupt', { providerId: key.providerId, file: path.basename(file), movedTo: path.basename(aside), reason });
       return true;
@@ -109,7 +121,7 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await readRecordText(file);
       } catch (error) {
         if (errnoOf(error) === 'ENOENT') return undefined;
         throw fail(key.providerId, 'read', file, error);
