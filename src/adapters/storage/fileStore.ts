@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenError } from '../../errors.js';
 import { readSafeFile } from '../safeFile.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { APP_DIR } from './cacheDir.js';
 import { acquireFileLock, putBack, type FileLockOptions } from './fileLock.js';
 import { nextRecord, recordProblem } from './record.js';
 import { GenerationConflict, type LockHandle, type LockOptions, type StoreKey, type TokenRecord, type TokenStore } from './types.js';
@@ -68,8 +69,9 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
   /** Memoised; `again` redoes it, for a directory removed while the store was in use. */
   const ensureDir = (providerId: string, again = false) => {
     if (again) dirReady = undefined;
-    dirReady ??= prepareDir(dir, logger).catch((error) => {
+    dirReady ??= prepareDir(dir, logger).catch((error: unknown) => {
       dirReady = undefined;
+      if (error instanceof UnsafeStoreDir) throw new TokenError({ code: 'storage', providerId, message: error.message, fix: error.fix });
       throw fail(providerId, 'create the directory of', dir, error);
     });
     return dirReady;
@@ -233,18 +235,66 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
 }
 
 /**
- * Creates the directory 0700, and tightens an existing one that is looser: records hold refresh tokens, and a
- * group- or world-accessible directory lets other local users list providers or swap a record (rename needs
- * only write access to the directory, not to the file).
+ * Creates the directory 0700, and checks the directories the tokens live in: records hold refresh tokens,
+ * and another local user who owns, can write, or has swapped (symlink) the store directory or the app
+ * directory above it could list providers, remove a record (rename needs only write access to the directory)
+ * or have us write tokens somewhere they can read. Those are refused, with how to fix it; an existing store
+ * directory that is only group/world-readable is tightened to 0700.
  */
 async function prepareDir(dir: string, logger: Logger): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (isWindows) return; // POSIX modes mean nothing there; the profile directory's ACL protects it.
-  const { mode } = await stat(dir);
-  if ((mode & 0o077) !== 0) {
-    await chmod(dir, 0o700);
-    logger.warn('store_dir_mode_tightened', { dir, from: (mode & 0o777).toString(8) });
+  if (isWindows) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return; // POSIX modes mean nothing there; the profile directory's ACL protects it.
   }
+  const parent = path.dirname(dir);
+  // The app directory above the store, when it is ours by name, is checked before anything is made in it.
+  if (path.basename(parent) === APP_DIR) {
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    // Above it, a directory others can write must be sticky (like /tmp), or they could rename ours away.
+    const above = await stat(path.dirname(parent));
+    if ((above.mode & 0o022) !== 0 && (above.mode & 0o1000) === 0) {
+      throw unsafeDir(path.dirname(parent), `is writable by other users without the sticky bit (mode ${(above.mode & 0o7777).toString(8)})`);
+    }
+    await checkOwnDir(parent, logger);
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await checkOwnDir(dir, logger);
+}
+
+/** A plain directory of this user that nobody else can write; only group/world-readable is tightened. */
+async function checkOwnDir(dir: string, logger: Logger): Promise<void> {
+  const uid = process.getuid?.();
+  const stats = await lstat(dir);
+  const problem = stats.isSymbolicLink()
+    ? 'is a symbolic link'
+    : !stats.isDirectory()
+      ? 'is not a directory'
+      : uid !== undefined && stats.uid !== uid
+        ? `belongs to another user (uid ${stats.uid})`
+        : (stats.mode & 0o022) !== 0
+          ? `is writable by ${stats.mode & 0o002 ? 'every user' : 'its group'} (mode ${(stats.mode & 0o777).toString(8)})`
+          : undefined;
+  if (problem) throw unsafeDir(dir, problem);
+  if ((stats.mode & 0o077) !== 0) {
+    await chmod(dir, 0o700);
+    logger.warn('store_dir_mode_tightened', { dir, from: (stats.mode & 0o777).toString(8) });
+  }
+}
+
+class UnsafeStoreDir extends Error {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
+    super(message);
+  }
+}
+
+function unsafeDir(dir: string, problem: string): UnsafeStoreDir {
+  return new UnsafeStoreDir(
+    `refusing the token store: ${dir} ${problem}, so another local user could read, replace or remove tokens there`,
+    `remove ${dir} (or, if it is yours, \`chmod 700 ${dir}\`) and start again, or point XDG_CACHE_HOME at a directory only you can write`,
+  );
 }
 
 /** Windows refuses to replace a file another process has open for a moment; retry a few times there. */
