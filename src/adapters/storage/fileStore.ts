@@ -250,9 +250,10 @@ async function prepareDir(dir: string, logger: Logger): Promise<void> {
   // The app directory above the store, when it is ours by name, is checked before anything is made in it.
   if (path.basename(parent) === APP_DIR) {
     await mkdir(parent, { recursive: true, mode: 0o700 });
-    // Above it, a directory others can write must be sticky (like /tmp), or they could rename ours away.
+    // Above it, a directory every user can write must be sticky (like /tmp), or they could rename ours away.
+    // (Group-writable is left alone: with per-user groups, umask 002 makes ~/.cache 0775.)
     const above = await stat(path.dirname(parent));
-    if ((above.mode & 0o022) !== 0 && (above.mode & 0o1000) === 0) {
+    if ((above.mode & 0o002) !== 0 && (above.mode & 0o1000) === 0) {
       throw unsafeDir(path.dirname(parent), `is writable by other users without the sticky bit (mode ${(above.mode & 0o7777).toString(8)})`);
     }
     await checkOwnDir(parent, logger);
