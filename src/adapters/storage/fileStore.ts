@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TokenError } from '../../errors.js';
 import { readSafeFile } from '../safeFile.js';
@@ -69,7 +69,7 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
   /** Memoised; `again` redoes it, for a directory removed while the store was in use. */
   const ensureDir = (providerId: string, again = false) => {
     if (again) dirReady = undefined;
-    dirReady ??= prepareDir(dir, logger).catch((error: unknown) => {
+    dirReady ??= prepareDir(dir, logger).then(() => collectGarbage(dir, now(), logger)).catch((error: unknown) => {
       dirReady = undefined;
       if (error instanceof UnsafeStoreDir) throw new TokenError({ code: 'storage', providerId, message: error.message, fix: error.fix });
       throw fail(providerId, 'create the directory of', dir, error);
@@ -205,6 +205,11 @@ export function createFileStore(options: FileStoreOptions): TokenStore {
         await unlink(file);
       } catch (error) {
         if (errnoOf(error) !== 'ENOENT') throw fail(key.providerId, 'delete', file, error);
+      }
+      try {
+        // Copies of the record a logout must not leave behind: temp files of a writer killed mid-write and
+        // quarantined corrupt records. Under the write lock, so no live writer's temp file is among them.
+        await removeCopies(dir, (name) => isCopyOf(name, `${key.id}.json`), logger);
       } finally {
         await held.release();
       }
@@ -295,6 +300,47 @@ function unsafeDir(dir: string, problem: string): UnsafeStoreDir {
   return new UnsafeStoreDir(
     `refusing the token store: ${dir} ${problem}, so another local user could read, replace or remove tokens there`,
     `remove ${dir} (or, if it is yours, \`chmod 700 ${dir}\`) and start again, or point XDG_CACHE_HOME at a directory only you can write`,
+  );
+}
+
+/** A temp file (`.<record>.<pid>.<hex>.tmp`) or a quarantined copy (`<record>.corrupt-<time>`) of a record. */
+function isCopyOf(name: string, record: string): boolean {
+  return (name.startsWith(`.${record}.`) && name.endsWith('.tmp')) || name.startsWith(`${record}.corrupt-`);
+}
+
+const TEMP_GARBAGE_AGE_MS = 10 * 60_000;
+/** Quarantined records are kept a while for diagnosis (they may hold the last good refresh token). */
+const CORRUPT_GARBAGE_AGE_MS = 7 * 24 * 60 * 60_000;
+
+async function removeCopies(dir: string, match: (name: string) => boolean, logger: Logger, olderThan?: (name: string, mtimeMs: number) => boolean): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  let removed = 0;
+  for (const name of names.filter(match)) {
+    const file = path.join(dir, name);
+    try {
+      const stats = await lstat(file);
+      if (!stats.isFile()) continue;
+      if (olderThan && !olderThan(name, stats.mtimeMs)) continue;
+      await unlink(file);
+      removed += 1;
+    } catch {
+      // Gone already, or not ours to remove: the next start tries again.
+    }
+  }
+  if (removed) logger.info('store_copies_removed', { count: removed });
+}
+
+/** At start: temp files left by a writer killed mid-write, and quarantined records past their keeping time. */
+async function collectGarbage(dir: string, now: number, logger: Logger): Promise<void> {
+  const isTemp = (name: string) => name.startsWith('.') && name.endsWith('.tmp') && name.includes('.json.');
+  const isCorrupt = (name: string) => /\.json\.corrupt-\d+$/.test(name);
+  await removeCopies(dir, (name) => isTemp(name) || isCorrupt(name), logger, (name, mtimeMs) =>
+    now - mtimeMs > (isTemp(name) ? TEMP_GARBAGE_AGE_MS : CORRUPT_GARBAGE_AGE_MS),
   );
 }
 
