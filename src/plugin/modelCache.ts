@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readSafeFile } from '../adapters/safeFile.js';
@@ -31,13 +31,15 @@ const MAX_CACHE_BYTES = 4 * 1024 * 1024;
 const isModel = (value: unknown): value is SyncedModel =>
   typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
 
-/** Beside the token store: `<store dir>.models/<provider>.json`. */
+/** Beside the token store: `<store dir>.models/<provider>-<12 hex of sha256(provider id)>.json`. */
 export function modelCacheDir(storeDir: string): string {
   return `${storeDir.replace(/[\\/]+$/, '')}.models`;
 }
 
 export function createModelCache(dir: string, now: () => number = Date.now): ModelCache {
-  const file = (providerId: string) => path.join(dir, `${sanitiseProviderId(providerId)}.json`);
+  // Hashed like the token store's keys: `corp/a` and `corp:a` sanitise alike but are different providers.
+  const file = (providerId: string) =>
+    path.join(dir, `${sanitiseProviderId(providerId)}-${createHash('sha256').update(providerId, 'utf8').digest('hex').slice(0, 12)}.json`);
   return {
     dir,
     async read(providerId, baseURL) {
