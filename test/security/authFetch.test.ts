@@ -52,6 +52,14 @@ describe('error bodies that echo the credential (issue 10.2)', () => {
     expect(JSON.parse(body.slice(0, body.indexOf('\n'))).error.type).toBe('invalid_request_error');
   });
 
+  it('the provider\'s client secret echoed in a 403 is scrubbed (a known secret of the engine)', async () => {
+    const secret = idp.clients.basic.client_secret!;
+    const response = await engine.fetch('svc')(`${hostile.baseURL('echo')}/chat/completions`, { ...chat, headers: { ...chat.headers, 'x-echo-extra': secret } });
+    const body = await response.text();
+    expect(body).toContain('(and [redacted])');
+    expect(body).not.toContain(secret);
+  });
+
   it('a passthrough x-api-key echoed in a 403 is scrubbed too', async () => {
     const response = await engine.fetch('ci')(`${hostile.baseURL('echo')}/chat/completions`, chat);
     const body = await response.text();

@@ -4,7 +4,8 @@
  * it receives in its error bodies and headers, or redirects to another origin (a sink that records every header
  * it gets). The mode is the first path segment of the base URL:
  * - `/echo/v1`: `/models` answers 200; chat answers 403 with `Authorization` and `x-api-key` echoed (raw, and
- *   JSON-escaped with `\/` as PHP and Java encoders write it) in the body and in an `x-echo` header.
+ *   JSON-escaped with `\/` as PHP and Java encoders write it) in the body and in an `x-echo` header, plus
+ *   whatever the request's `x-echo-extra` header carries.
  * - `/echo401/v1`: the same with 401 (the client renews once and replays).
  * - `/redirect/v1`: every request gets a 307 to the same path on the sink (another port: another origin).
  * @module
@@ -75,7 +76,7 @@ export async function startHostileGateway() {
     const bearer = auth.replace(/^Bearer\s+/i, '');
     const body = JSON.stringify({
       error: {
-        message: `Incorrect API key provided: ${auth} ${apiKey}`,
+        message: `Incorrect API key provided: ${auth} ${apiKey}${req.headers['x-echo-extra'] ? ` (and ${req.headers['x-echo-extra']})` : ''}`,
         type: 'invalid_request_error',
         echoed: { authorization: auth, key: apiKey, escaped: bearer.replace(/\//g, '\\/') },
       },
