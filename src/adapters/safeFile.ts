@@ -39,15 +39,28 @@ function checkStat(file: string, stats: Stats, maxBytes: number): void {
 
 const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.dev === b.dev;
 
+/** Replaced between our stat and our open: records and locks are swapped by rename all the time. */
+const MAX_REPLACED_RETRIES = 3;
+
 async function readBounded(file: string, maxBytes: number, opened: { close?: () => Promise<void> }): Promise<SafeFileContent> {
-  const named = await stat(file);
-  checkStat(file, named, maxBytes);
-  const handle = await open(file, OPEN_FLAGS);
-  opened.close = () => handle.close();
-  const first = await handle.stat();
-  checkStat(file, first, maxBytes);
-  if (!sameFile(named, first)) throw new SafeReadError('ENOTREG', file, `${file} was replaced while being opened`);
-  const buffer = Buffer.alloc(Math.min(maxBytes, Math.max(first.size, 0)) + 1);
+  let handle;
+  let first: Stats;
+  for (let attempt = 0; ; attempt++) {
+    const named = await stat(file);
+    checkStat(file, named, maxBytes);
+    handle = await open(file, OPEN_FLAGS);
+    const current = handle;
+    opened.close = () => current.close();
+    first = await handle.stat();
+    checkStat(file, first, maxBytes);
+    if (sameFile(named, first)) break;
+    await handle.close().catch(() => {});
+    opened.close = undefined;
+    if (attempt >= MAX_REPLACED_RETRIES) throw new SafeReadError('ENOTREG', file, `${file} kept being replaced while being opened`);
+  }
+  // Room for the cap plus one byte, not for the stat'ed size: a file still being written (a lock whose owner
+  // line lands after our stat) may have grown, and only more than the cap is an error.
+  const buffer = Buffer.alloc(maxBytes + 1);
   let total = 0;
   while (total < buffer.length) {
     const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
@@ -55,8 +68,6 @@ async function readBounded(file: string, maxBytes: number, opened: { close?: () 
     total += bytesRead;
   }
   if (total > maxBytes) throw new SafeReadError('EFBIG', file, `${file} is larger than ${maxBytes} bytes`);
-  // A file that grew after the stat, past what we allotted, is read again from the start next time.
-  if (total === buffer.length) throw new SafeReadError('EFBIG', file, `${file} changed size while being read`);
   return { stats: first, bytes: buffer.subarray(0, total) };
 }
 
@@ -97,14 +108,14 @@ export function readSafeFileSync(file: string, options: Omit<SafeReadOptions, 't
     const stats = fstatSync(fd);
     checkStat(file, stats, options.maxBytes);
     if (!sameFile(named, stats)) throw new SafeReadError('ENOTREG', file, `${file} changed while being opened`);
-    const buffer = Buffer.alloc(Math.min(options.maxBytes, stats.size) + 1);
+    const buffer = Buffer.alloc(options.maxBytes + 1);
     let total = 0;
     while (total < buffer.length) {
       const read = readSync(fd, buffer, total, buffer.length - total, total);
       if (read === 0) break;
       total += read;
     }
-    if (total === buffer.length) throw new SafeReadError('EFBIG', file, `${file} is larger than ${options.maxBytes} bytes`);
+    if (total > options.maxBytes) throw new SafeReadError('EFBIG', file, `${file} is larger than ${options.maxBytes} bytes`);
     return buffer.subarray(0, total).toString('utf8');
   } finally {
     closeSync(fd);
