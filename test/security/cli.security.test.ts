@@ -3,7 +3,8 @@
  * - the agent's own tools, driven by the lab gateway's scripted tool calls (`CALLTOOL:<tool>` with the
  *   arguments in `toolArguments`), try the red-team reads of the token store and a `{file:…}` secret;
  * - a gateway that echoes the credential in its error bodies, followed by the leak sweep;
- * - a gateway that redirects to another origin, which must never see the passthrough `x-api-key`.
+ * - a gateway that redirects to another origin, which must never see the passthrough `x-api-key`;
+ * - a gateway that refuses freshly issued tokens: the user is told why (issue 12.4).
  */
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -112,6 +113,22 @@ describe('gateways that leak what they are sent, through the real CLI (issue 10.
     expect(shownErrors(result)).toContain('Incorrect API key provided');
     expect(existsSync(path.join(scenario.dirs.opencodeData))).toBe(true);
     expect(lab.secrets.kinds().client_credentials ?? lab.secrets.kinds().access_token).toBeGreaterThan(0);
+    const findings = lab.secrets.sweep({
+      texts: { stdout: result.stdout, stderr: result.stderr },
+      paths: [scenario.stateDir, scenario.projectDir],
+      exclude: [scenario.dirs.tokenStore, path.join(scenario.projectDir, 'client-secret.txt')],
+    });
+    expect(findings).toEqual([]);
+  }, TEST_TIMEOUT_MS);
+
+  it('a gateway that refuses every freshly issued token: the user is told the likely cause (issue 12.4)', async () => {
+    const scenario = new Scenario(root.root, 'fresh-401', { config: { provider: { corp: machineProvider(hostile.baseURL('echo401')) } } });
+    writeFileSync(path.join(scenario.projectDir, 'client-secret.txt'), idp.clients.post.client_secret!);
+    const result = await scenario.run('corp/lab-model');
+    const shown = shownErrors(result);
+    expect(shown, describeRun(result)).toContain('the gateway refused a freshly issued token');
+    expect(shown).toMatch(/audience/);
+    expect(shown).toMatch(/issuer/);
     const findings = lab.secrets.sweep({
       texts: { stdout: result.stdout, stderr: result.stderr },
       paths: [scenario.stateDir, scenario.projectDir],
