@@ -13,7 +13,8 @@ import type { ProviderConfig } from '../config/index.js';
  *
  * It is a filter on the tool call's text, not a sandbox: every path-like word is expanded (`~`, `$VAR`),
  * resolved against the project and any `cd` in the command, and realpath'ed before it is compared, globs are
- * matched segment by segment, and the app's directory name is refused anywhere. A command that builds a path
+ * matched segment by segment, and the app's directory name is refused in any path outside the project (even
+ * one the guard cannot resolve, like `$(…)/opencode-oauth-machines`). A command that builds a path
  * at run time (string concatenation, `$(…)`, a script file written first) is out of its reach; see
  * docs/plugin.md, "What the tool guard stops, and what it cannot".
  */
@@ -235,15 +236,21 @@ function resolveGlob(absolute: string): string {
   return path.join(realish(head), ...segments.slice(first));
 }
 
-/** `form` appears in `text` as a whole path segment. */
-function mentionsSegment(text: string, name: string): boolean {
-  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
-    const before = at === 0 ? '' : text[at - 1]!;
-    const after = text[at + name.length];
-    const boundary = (c: string | undefined) => c === undefined || c === '' || /[^A-Za-z0-9_-]/.test(c);
-    if (boundary(before) && boundary(after)) return true;
-  }
-  return false;
+/**
+ * Whether a word names the app's directory as a path: `<something>/opencode-oauth-machines`, or the bare name
+ * as the target of `cd`/`pushd`. A bare name elsewhere (a grep pattern, `npm view opencode-oauth-machines`) is
+ * no path, and a relative path that stays inside the project (`node_modules/opencode-oauth-machines/…`, a
+ * checkout bearing the name) is the project's own.
+ */
+function namesAppDir(word: string, afterCd: boolean, expanded: string, directory: string): boolean {
+  const at = word.indexOf(APP_DIR);
+  if (at < 0) return false;
+  const after = word[at + APP_DIR.length];
+  if (after !== undefined && /[A-Za-z0-9_-]/.test(after)) return false;
+  if (!(afterCd || word[at - 1] === '/' || (at > 0 && GLOB_CHARS.test(word[at - 1]!)))) return false;
+  const absolute = path.resolve(directory, expanded);
+  const plainRelative = !path.isAbsolute(word) && !/^[~$]/.test(word) && !word.split('/').includes('..');
+  return !(inside(absolute, directory) && (plainRelative || path.isAbsolute(expanded)));
 }
 
 export interface GuardContext {
@@ -291,10 +298,7 @@ export function findProtectedAccess(
   for (const text of strings) {
     const trimmed = text.trim();
     if (trimmed === '' || trimmed.length > 100_000) continue;
-    // The app's directory name anywhere (a glob or a `cd` can reach the store without its full path), except
-    // inside the project directory's own path (a checkout that happens to bear the name).
     const store = guarded.find((candidate) => candidate.what === STORE);
-    if (store && mentionsSegment(directory.length > 1 ? trimmed.split(directory).join('') : trimmed, APP_DIR)) return store;
     const commandWalks = WALKERS.test(trimmed) || (FLAGGED_WALKERS.test(trimmed) && RECURSIVE_FLAG.test(trimmed));
     const recursive = recursiveTool || commandWalks;
     // The whole string as one path (a read tool's filePath, a file:// URL).
@@ -309,10 +313,14 @@ export function findProtectedAccess(
     words.forEach((word, index) => {
       if ((word === 'cd' || word === 'pushd') && words[index + 1]) bases.push(path.resolve(directory, expandWord(words[index + 1]!, env)));
     });
-    for (const word of words) {
+    for (const [index, word] of words.entries()) {
       if (word.startsWith('-') && !word.includes('=')) continue;
       const expanded = expandWord(word.startsWith('file://') ? (safeFileUrl(word) ?? word) : word, env);
       if (!expanded || expanded.length >= 4096) continue;
+      // The app's directory named by a path the rules below cannot resolve (`$(…)`, a variable set in the
+      // command, a second `cd`): refused by its name.
+      const afterCd = index > 0 && (words[index - 1] === 'cd' || words[index - 1] === 'pushd');
+      if (store && namesAppDir(word, afterCd, expanded, directory)) return store;
       const candidates = path.isAbsolute(expanded) ? [expanded] : bases.map((base) => path.resolve(base, expanded));
       for (const candidate of candidates) {
         const hit = judge(candidate, recursive);

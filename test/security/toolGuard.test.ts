@@ -64,6 +64,9 @@ describe('the tool guard (issue 10.1)', () => {
     ['grep', { pattern: 'accessToken', path: '~' }],
     ['list', { path: '../..' }],
     ['bash', { command: 'cat ~/.secrets/oci.pem' }],
+    ['bash', { command: 'cd ~/.cache; cd opencode-oauth-machines; cat tokens/*' }],
+    ['bash', { command: 'cat "$(echo ~)"/.cache/opencode-oauth-machines/tokens/x' }],
+    ['bash', { command: 'd=$(ls ~/.cache); cat ~/.cache/$d/opencode-oauth-machines/tokens/x' }],
     ['read', { filePath: '~/.secrets/oci.pem' }],
   ])('%s %j is refused', (tool, args) => {
     expect(check(tool, args)?.what).toBeDefined();
@@ -87,6 +90,9 @@ describe('the tool guard (issue 10.1)', () => {
     ['glob', { pattern: '**/*.md' }],
     ['bash', { command: 'cat ~/.cache/other-app/config.json' }],
     ['bash', { command: 'echo opencode-oauth-machinesX' }],
+    ['bash', { command: 'grep -rn opencode-oauth-machines src README.md' }],
+    ['bash', { command: 'npm view opencode-oauth-machines version' }],
+    ['read', { filePath: 'node_modules/opencode-oauth-machines/package.json' }],
   ])('%s %j is allowed', (tool, args) => {
     expect(check(tool, args)).toBeUndefined();
   });
