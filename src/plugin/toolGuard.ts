@@ -79,6 +79,8 @@ function withRealPaths(found: readonly ProtectedPath[]): ProtectedPath[] {
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 const FILE_REFERENCE = /\{file:([^}\r\n]+)\}/g;
+/** Config fields whose `{file:…}` is text written for the agent (OpenCode's prompts, instructions, descriptions). */
+const AGENT_TEXT_FIELD = /^(?:prompt|instructions?|description|template|system)$/i;
 
 /**
  * The files OpenCode substitutes into its config through `{file:path}`: OpenCode hands the plugin the
@@ -112,6 +114,10 @@ export async function configSecretFiles(options: {
     for (const match of text.matchAll(FILE_REFERENCE)) {
       const name = match[1]!.trim();
       if (!name) continue;
+      // Prompt and instruction files are the agent's own reading; anything else (keys, secrets, headers, an
+      // unrecognised field) is protected.
+      const key = /"([^"\\]+)"\s*:\s*"[^"]*$/.exec(text.slice(Math.max(0, match.index - 300), match.index))?.[1];
+      if (key && AGENT_TEXT_FIELD.test(key)) continue;
       const absolute = name.startsWith('~/') ? path.join(home, name.slice(2)) : path.resolve(base, name);
       found.push({ path: absolute, what: 'a secret file named in opencode.json', directory: false });
     }

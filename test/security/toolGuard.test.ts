@@ -33,7 +33,10 @@ beforeAll(() => {
   symlinkSync(path.join(home, '.cache'), path.join(project, 'cachelink'));
   writeFileSync(
     path.join(project, 'opencode.json'),
-    JSON.stringify({ provider: { svc: { options: { oauth2: { clientSecret: '{file:./client-secret.txt}' } } } } }),
+    JSON.stringify({
+      agent: { build: { prompt: '{file:./prompts/build.txt}' } },
+      provider: { svc: { options: { oauth2: { clientSecret: '{file:./client-secret.txt}' } } } },
+    }),
   );
   env = { HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), XDG_CONFIG_HOME: path.join(home, '.config') };
   guarded = protectedPaths({ storeDir: store, providers: [], home });
@@ -75,6 +78,8 @@ describe('the tool guard (issue 10.1)', () => {
   it('refuses a secret file named through {file:…} in the raw opencode.json, found by reading it', async () => {
     const fromConfig = await configSecretFiles({ directory: project, env, home });
     expect(fromConfig.map((entry) => entry.path)).toContain(path.join(project, 'client-secret.txt'));
+    // A prompt file is the agent's own reading, not a secret.
+    expect(fromConfig.map((entry) => entry.path)).not.toContain(path.join(project, 'prompts', 'build.txt'));
     expect(check('read', { filePath: 'client-secret.txt' }, fromConfig)?.what).toBe('a secret file named in opencode.json');
     expect(check('bash', { command: 'cat ./client-secret.txt | base64' }, fromConfig)?.what).toBe('a secret file named in opencode.json');
     // createToolGuard is what the plugin calls: it reads the config itself.
