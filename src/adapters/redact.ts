@@ -63,7 +63,10 @@ function normaliseFieldName(name: string): string {
 function looksLikeVocabulary(value: unknown): boolean {
   if (typeof value === 'number' || typeof value === 'boolean') return true;
   if (typeof value !== 'string' || value.length > 40) return false;
-  return /^[a-z]+(?:[_.][a-z]+)*$/.test(value) || /^[a-z]+(?:[A-Z][a-z]+)+$/.test(value);
+  // One lower-case run with no separator is a word only while short: an authorization code can be all
+  // lower-case letters (`qwertyuiopasdfghjklz`), and no error code or state name is a 16-letter single word.
+  if (/^[a-z]+$/.test(value)) return value.length <= 15;
+  return /^[a-z]+(?:[_.][a-z]+)+$/.test(value) || /^[a-z]+(?:[A-Z][a-z]+)+$/.test(value);
 }
 
 /** True when a field of this name holding this value must be hidden. */
@@ -213,11 +216,16 @@ export function scrubKnownSecrets(text: string, knownSecrets: readonly string[])
   let out = text;
   for (const secret of knownSecrets) {
     if (typeof secret !== 'string' || secret.length < 4) continue;
+    const json = JSON.stringify(secret).slice(1, -1);
     const spellings = new Set([
       secret,
       encodeURIComponent(secret),
       new URLSearchParams({ v: secret }).toString().slice(2),
-      JSON.stringify(secret).slice(1, -1),
+      json,
+      // JSON encoders that escape `/` (PHP, many Java ones) write `a\/b`.
+      json.replace(/\//g, '\\/'),
+      // What a one-line rendering (whitespace collapsed) makes of a secret with a tab or newline in it.
+      secret.replace(/\s+/g, ' '),
     ]);
     for (const spelling of [...spellings].sort((a, b) => b.length - a.length)) out = out.split(spelling).join(REDACTED);
   }

@@ -274,6 +274,9 @@ function parseCandidate(candidate: Candidate, runtime: RuntimeConfig, out: Colle
     httpTimeoutMs: runtime.httpTimeoutMs,
     tokenExpirySkewMs: runtime.tokenExpirySkewMs,
   });
-  for (const warning of providerWarnings(candidate.raw, provider, context)) out.add(warning);
+  const checks = providerWarnings(candidate.raw, provider, context);
+  for (const found of checks) out.add(found);
+  // Plain http off this machine is the one check that stops a provider.
+  if (checks.some((found) => found.severity === 'error')) return undefined;
   return provider;
 }

@@ -185,6 +185,11 @@ export const providerEntries = {
     origin: 'reference',
     doc: 'OpenAI-compatible base URL (shape A: `provider.<id>.options.baseURL`). Trailing slashes are dropped.',
   }),
+  allowInsecureHttp: documented(v.optional(booleanLike(), false), {
+    type: 'boolean',
+    origin: 'new',
+    doc: 'Allow plain `http://` to a non-loopback host for the issuer, its endpoints (configured or discovered) and `baseURL`. Refused otherwise (loopback is 127.0.0.0/8, ::1 and `localhost`); when set, every start warns: tokens and secrets then cross the network unencrypted.',
+  }),
   clientId: documented(v.optional(nonEmptyString()), {
     type: 'string',
     default: 'required unless `passthrough`',

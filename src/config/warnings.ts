@@ -1,11 +1,12 @@
+import { isInsecureHttp } from '../adapters/plainHttp.js';
 import { isUserFlow } from '../machines/token.js';
 import { issue, type ConfigIssue, type IssueContext } from './issues.js';
 import { FEDERATED_FLOWS, PROVIDER_FIELDS, type ProviderConfig } from './providerSchema.js';
 
 /**
- * Things that are valid but probably not what the user meant: fields a flow ignores, typos, plain-http
- * identity servers. They never stop a provider; they are reported so nothing is silently ignored
- * (the reference's habit we do not keep).
+ * Things that are valid but probably not what the user meant: fields a flow ignores, typos. They never
+ * stop a provider; they are reported so nothing is silently ignored (the reference's habit we do not keep).
+ * The one exception is plain http to a non-loopback host, an error unless `allowInsecureHttp` is set.
  */
 
 type Context = Pick<IssueContext, 'subject' | 'providerId' | 'source'>;
@@ -53,8 +54,6 @@ export function unknownFieldWarnings(raw: Record<string, unknown>, context: Cont
     });
 }
 
-const isLoopbackHost = (hostname: string) =>
-  hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\./.test(hostname);
 
 /** Warnings that need the validated provider (flow-dependent fields, insecure endpoints). */
 export function providerWarnings(raw: Record<string, unknown>, config: ProviderConfig, context: Context): ConfigIssue[] {
@@ -91,10 +90,22 @@ export function providerWarnings(raw: Record<string, unknown>, config: ProviderC
     warn('actorTokenType', 'is ignored without actorTokenSource');
   }
 
-  for (const field of ['issuer', 'tokenEndpoint', 'authorizationEndpoint', 'deviceAuthorizationEndpoint'] as const) {
+  // Plain http off this machine: the IdP gets client secrets, codes and refresh tokens, the gateway the
+  // bearer of every request. Refused (the provider does not start) unless allowInsecureHttp says otherwise.
+  for (const field of ['issuer', 'tokenEndpoint', 'authorizationEndpoint', 'deviceAuthorizationEndpoint', 'baseURL'] as const) {
     const url = config[field];
-    if (url && url.startsWith('http:') && !isLoopbackHost(new URL(url).hostname)) {
-      warn(field, 'uses plain http on a non-loopback host: credentials would cross the network unencrypted');
+    if (!url || !isInsecureHttp(url)) continue;
+    if (config.allowInsecureHttp) {
+      warn(field, 'uses plain http on a non-loopback host (allowed by allowInsecureHttp): tokens and secrets cross the network UNENCRYPTED');
+    } else {
+      warnings.push(
+        issue(
+          'error',
+          context,
+          `${field} uses plain http on a non-loopback host, so credentials would cross the network unencrypted: use https (or, only for a trusted network, set allowInsecureHttp: true)`,
+          field,
+        ),
+      );
     }
   }
 

@@ -1,6 +1,6 @@
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../adapters/logger.js';
-import { redactFields } from '../adapters/redact.js';
+import { redactFields, redactUrl } from '../adapters/redact.js';
 
 /**
  * Stately inspector, opt-in: `OPENCODE_OAUTH_INSPECT=ws://127.0.0.1:PORT` (a relay such as
@@ -95,7 +95,7 @@ export function createWebSocketAdapter(url: string, WebSocketImpl: WebSocketCons
       });
       listen(ws, 'close', () => schedule());
       listen(ws, 'error', () => {
-        logger?.debug('inspector_connect_failed', { url });
+        logger?.debug('inspector_connect_failed', { url: redactUrl(url) });
       });
     } catch {
       schedule();
@@ -182,6 +182,6 @@ export async function inspectorFromEnv(
       return undefined;
     }
   }
-  logger.info('inspector_enabled', { url });
+  logger.info('inspector_enabled', { url: redactUrl(url) });
   return createRedactingInspector(module, createWebSocketAdapter(url, WebSocketImpl, logger));
 }

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readSafeFile } from '../adapters/safeFile.js';
 import { sanitiseProviderId } from '../adapters/storage/storeKey.js';
 import type { SyncedModel } from '../machines/modelSync.js';
 
@@ -24,21 +25,26 @@ export interface ModelCache {
   write(providerId: string, baseURL: string, models: readonly SyncedModel[]): Promise<void>;
 }
 
+/** A few thousand models at most; a bigger file (or a FIFO, a device) is not a cache of ours. */
+const MAX_CACHE_BYTES = 4 * 1024 * 1024;
+
 const isModel = (value: unknown): value is SyncedModel =>
   typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
 
-/** Beside the token store: `<store dir>.models/<provider>.json`. */
+/** Beside the token store: `<store dir>.models/<provider>-<12 hex of sha256(provider id)>.json`. */
 export function modelCacheDir(storeDir: string): string {
   return `${storeDir.replace(/[\\/]+$/, '')}.models`;
 }
 
 export function createModelCache(dir: string, now: () => number = Date.now): ModelCache {
-  const file = (providerId: string) => path.join(dir, `${sanitiseProviderId(providerId)}.json`);
+  // Hashed like the token store's keys: `corp/a` and `corp:a` sanitise alike but are different providers.
+  const file = (providerId: string) =>
+    path.join(dir, `${sanitiseProviderId(providerId)}-${createHash('sha256').update(providerId, 'utf8').digest('hex').slice(0, 12)}.json`);
   return {
     dir,
     async read(providerId, baseURL) {
       try {
-        const parsed = JSON.parse(await readFile(file(providerId), 'utf8')) as Partial<CachedList>;
+        const parsed = JSON.parse(await readSafeFile(file(providerId), { maxBytes: MAX_CACHE_BYTES })) as Partial<CachedList>;
         if (parsed.schema !== 1 || parsed.providerId !== providerId || parsed.baseURL !== baseURL) return undefined;
         return Array.isArray(parsed.models) ? parsed.models.filter(isModel) : undefined;
       } catch {

@@ -7,7 +7,7 @@ import type { AuthHook, ChatModelInput, Hooks, OpenCodeConfig, Plugin, PluginInp
 import { createPluginLogger, type PluginLogger } from './pluginLogger.js';
 import { PLACEHOLDER_API_KEY, registerProvider, SecretStash } from './providerEntry.js';
 import { createSession, sessionSignature, storeDirOf, type Session } from './session.js';
-import { findProtectedAccess } from './toolGuard.js';
+import { createToolGuard } from './toolGuard.js';
 import { createTools } from './tools.js';
 import { createUserSurface, detectSurface, mayStartInteractiveLogin, requestedModel, type UserSurface } from './userSurface.js';
 
@@ -295,10 +295,11 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     }
   }
 
+  const guardTool = createToolGuard(env);
   async function toolGuard(input: { tool: string }, output: { args: unknown }) {
     const running = session;
     if (!running) return;
-    const hit = findProtectedAccess(input.tool, output.args, running.guarded, directory);
+    const hit = await guardTool(input.tool, output.args, running.guarded, directory);
     if (!hit) return;
     log().warn('tool_refused', { tool: input.tool, protects: hit.what });
     throw new Error(`opencode-oauth-machines: refused — the ${input.tool} tool may not access ${hit.what}. Credentials are not readable by the agent; use the oauth_status tool instead.`);

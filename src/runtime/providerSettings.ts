@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readSafeFileSync } from '../adapters/safeFile.js';
 import type { ClientAuth } from '../adapters/http/types.js';
 import { createSubjectTokenSource, type SubjectTokenSourceConfig } from '../adapters/subject-token/index.js';
 import type { StoreKeyInput } from '../adapters/storage/types.js';
@@ -53,7 +53,7 @@ export function clientAuthOf(provider: ProviderConfig): ClientAuth {
 
 function readPrivateJwk(providerId: string, path: string): Record<string, unknown> {
   try {
-    const jwk = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const jwk = JSON.parse(readSafeFileSync(path, { maxBytes: 64 * 1024 })) as Record<string, unknown>;
     if (typeof jwk.kty !== 'string' || typeof jwk.d !== 'string') throw new Error('not a private JWK');
     return jwk;
   } catch (cause) {

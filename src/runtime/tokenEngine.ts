@@ -159,7 +159,12 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     issues,
     getToken: async (providerId, getOptions) => runtime(providerId).getToken(getOptions),
     headers: async (providerId, getOptions) => credentialHeaders(await runtime(providerId).getToken(getOptions)),
-    fetch: (providerId, fetchOptions) => createAuthFetch(engine, providerId, fetchOptions),
+    // The client secret is a known secret too: a gateway (or a proxy) may echo it in an error body.
+    fetch: (providerId, fetchOptions) =>
+      createAuthFetch(engine, providerId, {
+        knownSecrets: () => [providers.find((p) => p.id === providerId)?.clientSecret].filter((v): v is string => !!v),
+        ...fetchOptions,
+      }),
     tokenRejected: (providerId, accessToken) => runtime(providerId).rejected(accessToken),
     login: async (providerId, loginOptions) => runtime(providerId).login(loginOptions),
     logout: async (providerId) => runtime(providerId).logout(),

@@ -17,6 +17,7 @@ describe('defaults', () => {
       enabled: true,
       issuer: ISSUER,
       baseURL: BASE,
+      allowInsecureHttp: false,
       clientId: 'opencode',
       scopes: ['openid', 'offline_access'],
       authFlow: 'authorization_code',

@@ -46,9 +46,14 @@ describe('warnings: valid but probably not meant', () => {
     ]);
   });
 
-  it('plain http on a non-loopback identity server; loopback is fine', () => {
-    expect(warningsOf({ ...MINIMAL, issuer: 'http://idp.corp.example', tokenEndpoint: 'http://127.0.0.1:8080/token' })).toEqual([
-      'corp: issuer uses plain http on a non-loopback host: credentials would cross the network unencrypted',
+  it('plain http on a non-loopback identity server is refused, with allowInsecureHttp it is a loud warning; loopback is fine', () => {
+    const refused = parseBlock({ ...MINIMAL, issuer: 'http://idp.corp.example', tokenEndpoint: 'http://127.0.0.1:8080/token' });
+    expect(refused.providers).toEqual([]);
+    expect(refused.errors.map((e) => e.message)).toEqual([
+      'corp: issuer uses plain http on a non-loopback host, so credentials would cross the network unencrypted: use https (or, only for a trusted network, set allowInsecureHttp: true)',
+    ]);
+    expect(warningsOf({ ...MINIMAL, issuer: 'http://idp.corp.example', allowInsecureHttp: true })).toEqual([
+      'corp: issuer uses plain http on a non-loopback host (allowed by allowInsecureHttp): tokens and secrets cross the network UNENCRYPTED',
     ]);
     expect(warningsOf({ ...MINIMAL, issuer: 'http://localhost:8080/realms/x' })).toEqual([]);
   });

@@ -168,14 +168,15 @@ describe('config hook', () => {
     await expect(started.callback()).resolves.toEqual({ type: 'success', key: PLACEHOLDER_API_KEY });
     const tokens = await storedTokens(first.storeDir);
     expect(tokens[0].token.refreshToken).toBeTruthy();
-    const cached = JSON.parse(await readFile(join(`${first.storeDir}.models`, 'dev.json'), 'utf8'));
+    const cacheFile = join(`${first.storeDir}.models`, (await readdir(`${first.storeDir}.models`)).find((name) => name.startsWith('dev-'))!);
+    const cached = JSON.parse(await readFile(cacheFile, 'utf8'));
     expect(cached.models.map((m: { id: string }) => m.id)).toEqual(['glm-5', 'gpt-4o-mini', 'lab-model']);
 
     // A later process whose gateway is unreachable still lists the models: the warm-up is bounded and the
     // list comes from disk (rewritten here for a dead port, since a list is tied to the URL it came from).
     const second = await load({ deps: { storeDirFor: () => first.storeDir } });
     const deadBase = 'http://127.0.0.1:9/v1';
-    await writeFile(join(`${first.storeDir}.models`, 'dev.json'), JSON.stringify({ ...cached, baseURL: deadBase }));
+    await writeFile(cacheFile, JSON.stringify({ ...cached, baseURL: deadBase }));
     const offline: OpenCodeConfig = { provider: { dev: deviceProvider(idp, gateway, { warmupTimeoutMs: 500 }) } };
     (offline.provider!.dev!.options as Record<string, unknown>).baseURL = deadBase;
     await second.hooks.config!(offline);

@@ -140,10 +140,11 @@ describe('tool guard', () => {
     expect(refused('webfetch', { url: `file://${join(root, 'tokens', 'a.json')}` })).toBe('the OAuth token store');
     expect(refused('patch', { patchText: `*** Begin Patch\n*** Update File: ${join(root, 'tokens', 'a.json')}\n` })).toBe('the OAuth token store');
     expect(refused('glob', { pattern: '**/*.json', path: root })).toBe('the OAuth token store');
-    // Allowed: the project, a sibling with a similar name, a single file above the store, the file system root.
+    // Allowed: the project, a sibling with a similar name, a single file above the store.
     expect(refused('read', { filePath: join(root, 'tokens-notes.md') })).toBeUndefined();
     expect(refused('read', { filePath: root })).toBeUndefined();
-    expect(refused('glob', { pattern: '**/*.ts', path: '/' })).toBeUndefined();
+    // No exemption for `/` (issue 10.1): a tree walk from the root reaches the store.
+    expect(refused('glob', { pattern: '**/*.ts', path: '/' })).toBe('the OAuth token store');
     expect(refused('bash', { command: 'npm test' })).toBeUndefined();
   });
 });

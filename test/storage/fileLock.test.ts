@@ -109,7 +109,8 @@ describe('file lock abandoned by another host', () => {
       await utimes(lockFile(dir), old, old);
 
       const logger = recordingLogger();
-      const held = await createFileStore({ dir, logger }).lock(key, { waitMs: 2_000 });
+      // The heartbeat is judged by our own observation of it not changing, for staleMs.
+      const held = await createFileStore({ dir, logger, lock: { heartbeatMs: 50, staleMs: 200 } }).lock(key, { waitMs: 2_000 });
       expect(await holderOf(dir)).toMatchObject({ pid: process.pid, host: os.hostname() });
       expect((await holderOf(dir)).nonce).not.toBe('foreign-nonce');
       expect(logger.entries).toContainEqual(

@@ -59,7 +59,9 @@ export function assertEngineBuilt(): void {
 }
 
 export interface ChildConfig {
-  mode: 'cycle' | 'hold' | 'cas';
+  mode: 'cycle' | 'hold' | 'cas' | 'try';
+  /** `try`: how long to wait for the lock. */
+  waitMs?: number;
   dir: string;
   key: StoreKeyInput;
   out?: string;
@@ -76,8 +78,17 @@ export interface ChildRun {
   printed(line: string): Promise<void>;
 }
 
-export function runChild(config: ChildConfig, limitMs = 20_000): ChildRun {
-  const child = spawn(process.execPath, [CHILD_SCRIPT, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Preload for a child: `CLOCK_OFFSET_MS` shifts its Date.now, `FAKE_HOSTNAME` replaces os.hostname(). */
+export const SKEW_PRELOAD = path.join(here, 'fixtures', 'skew.mjs');
+
+export function runChild(config: ChildConfig, limitMs = 20_000, skew: { clockOffsetMs?: number; hostname?: string } = {}): ChildRun {
+  const preload = skew.clockOffsetMs !== undefined || skew.hostname !== undefined ? ['--import', SKEW_PRELOAD] : [];
+  const env = {
+    ...process.env,
+    ...(skew.clockOffsetMs !== undefined ? { CLOCK_OFFSET_MS: String(skew.clockOffsetMs) } : {}),
+    ...(skew.hostname !== undefined ? { FAKE_HOSTNAME: skew.hostname } : {}),
+  };
+  const child = spawn(process.execPath, [...preload, CHILD_SCRIPT, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   const listeners: Array<() => void> = [];

@@ -1,4 +1,5 @@
 import { TokenError } from '../../errors.js';
+import { isInsecureHttp } from '../plainHttp.js';
 import { redactUrl } from '../redact.js';
 import { requireEndpointUrl, type HttpEnv } from './env.js';
 import { getWithRetry } from './getJson.js';
@@ -68,14 +69,20 @@ export function processMetadataDocument(providerId: string, issuer: string, url:
       if (required) throw invalid(field, 'is missing');
       return undefined;
     }
+    let parsed: URL;
     try {
       if (typeof value !== 'string') throw new Error('not a string');
-      const parsed = new URL(value);
+      parsed = new URL(value);
       if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http');
-      return parsed.href;
     } catch {
       throw invalid(field, 'must be an absolute http(s) URL');
     }
+    // A downgrade by the metadata: plain http off this machine is accepted only from an issuer that is itself
+    // plain http, which the config refuses unless allowInsecureHttp is set.
+    if (isInsecureHttp(parsed) && !isInsecureHttp(issuer)) {
+      throw invalid(field, `is plain http on a non-loopback host (${redactUrl(parsed.href)}): credentials would cross the network unencrypted`);
+    }
+    return parsed.href;
   };
   const stringList = (field: string): string[] | undefined => {
     const value = document[field];

@@ -1,4 +1,4 @@
-import { scrubSecrets } from '../redact.js';
+import { scrubKnownSecrets, scrubSecrets } from '../redact.js';
 
 /**
  * Authorization servers answer in JSON (RFC 6749 §5.1), but some answer form-encoded (GitHub without
@@ -64,10 +64,18 @@ export function bodyPreview(headers: Headers, bodyText: string, max = 120, known
   } else {
     text = bodyText;
   }
-  const oneLine = scrubSecrets(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim(), knownSecrets);
+  const oneLine = scrubSecrets(toOneLine(scrubKnownSecrets(text, knownSecrets)), knownSecrets);
   const cut = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
   // Cutting may split a secret so the remainder no longer matches a shape: scrub the cut text again.
   return scrubSecrets(cut);
+}
+
+/**
+ * Control characters and runs of whitespace as one space. Known secrets are scrubbed before this: a secret
+ * with a tab or a newline in it no longer matches itself once collapsed.
+ */
+function toOneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 function decodeEntities(text: string): string {
@@ -99,6 +107,6 @@ export function safeOAuthError(value: unknown, knownSecrets: readonly string[] =
 /** `error_description` fit to show: scrubbed, one line, at most `max` characters. */
 export function safeDescription(value: unknown, max = 200, knownSecrets: readonly string[] = []): string | undefined {
   if (typeof value !== 'string' || !value.trim()) return undefined;
-  const oneLine = scrubSecrets(value.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim(), knownSecrets);
+  const oneLine = scrubSecrets(toOneLine(scrubKnownSecrets(value, knownSecrets)), knownSecrets);
   return scrubSecrets(oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine);
 }

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 
-const APP_DIR = 'opencode-oauth-machines';
+/** The app's directory under the platform's cache root (the tool guard refuses the name anywhere). */
+export const APP_DIR = 'opencode-oauth-machines';
 export const DEFAULT_CACHE_NAMESPACE = 'tokens';
 
 /**

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TokenError } from '../../errors.js';
+import { readSafeFileContent } from '../safeFile.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { KeyedMutex, type Release } from './keyedMutex.js';
 import type { LockHandle, LockOptions } from './types.js';
@@ -74,18 +75,18 @@ function parseOwner(text: string): LockOwner | undefined {
   }
 }
 
+/** A lock file holds one small JSON object; a FIFO or a huge file at the lock path is refused, not read. */
+const MAX_LOCK_BYTES = 4096;
+const LOOK_TIMEOUT_MS = 5_000;
+
 async function look(file: string): Promise<Seen | undefined> {
-  let handle;
   try {
-    handle = await open(file, 'r');
-    const stat = await handle.stat();
-    const text = await handle.readFile('utf8');
-    return { stat, text, owner: parseOwner(text) };
+    const { stats, bytes } = await readSafeFileContent(file, { maxBytes: MAX_LOCK_BYTES, timeoutMs: LOOK_TIMEOUT_MS });
+    const text = bytes.toString('utf8');
+    return { stat: stats, text, owner: parseOwner(text) };
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return undefined;
     throw error;
-  } finally {
-    await handle?.close().catch(() => {});
   }
 }
 
@@ -99,16 +100,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Why the lock is abandoned, or undefined while its holder may still be working. */
-function staleness(seen: Seen, staleMs: number): string | undefined {
-  const age = Date.now() - seen.stat.mtimeMs;
-  if (age > staleMs) return 'heartbeat_expired';
-  // A pid is only meaningful on the host that wrote it; elsewhere (a shared home over NFS) the heartbeat decides.
-  if (seen.owner && seen.owner.host === os.hostname() && !processAlive(seen.owner.pid)) return 'owner_dead';
-  return undefined;
+/**
+ * Why the lock is abandoned, or undefined while its holder may still be working. Clocks are never compared:
+ * another host's clock (or ours after a step) says nothing about how old a heartbeat is. A lock is abandoned
+ * when its holder is a dead pid on this host, or, for a holder elsewhere, when its heartbeat (the file's
+ * mtime, whatever clock wrote it) has not changed for `staleMs` of our own monotonic observation. A live pid
+ * on this host is trusted.
+ */
+function staleness(seen: Seen, unchangedForMs: number, staleMs: number): string | undefined {
+  if (seen.owner && seen.owner.host === os.hostname()) return processAlive(seen.owner.pid) ? undefined : 'owner_dead';
+  return unchangedForMs >= staleMs ? 'heartbeat_expired' : undefined;
 }
 
-const sameFile = (a: Seen, b: Seen) => a.stat.ino === b.stat.ino && a.stat.dev === b.stat.dev && a.text === b.text;
+/** What must stay the same for a lock to count as unchanged: the file, its owner and its heartbeat. */
+const signatureOf = (seen: Seen) => `${seen.stat.dev}:${seen.stat.ino}:${seen.stat.mtimeMs}:${seen.text}`;
+
+const sameFile = (a: Seen, b: Seen) => signatureOf(a) === signatureOf(b);
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -161,6 +168,8 @@ export async function acquireFileLock(input: AcquireFileLock): Promise<LockHandl
   const started = performance.now();
   const deadline = started + timing.waitMs;
   let holder: LockOwner | undefined;
+  // The lock as we last saw it, and since when (our monotonic clock) it has looked exactly like that.
+  let observed: { signature: string; since: number } | undefined;
 
   const timeout = () => {
     const waitedMs = Math.round(performance.now() - started);
@@ -187,8 +196,13 @@ export async function acquireFileLock(input: AcquireFileLock): Promise<LockHandl
       });
       if (seen) {
         holder = seen.owner;
-        const reason = staleness(seen, timing.staleMs);
-        if (reason && (await breakStale(file, seen, reason, timing.staleMs, providerId, logger))) continue;
+        const signature = signatureOf(seen);
+        if (observed?.signature !== signature) observed = { signature, since: performance.now() };
+        const reason = staleness(seen, performance.now() - observed.since, timing.staleMs);
+        if (reason && (await breakStale(file, seen, reason, providerId, logger))) {
+          observed = undefined;
+          continue;
+        }
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw timeout();
@@ -238,7 +252,6 @@ async function breakStale(
   file: string,
   judged: Seen,
   reason: string,
-  staleMs: number,
   providerId: string,
   logger: Logger,
 ): Promise<boolean> {
@@ -250,7 +263,9 @@ async function breakStale(
     throw storageError(providerId, 'move aside', file, error);
   }
   const moved = await look(aside).catch(() => undefined);
-  if (moved && sameFile(moved, judged) && staleness(moved, staleMs)) {
+  // Unchanged since judged (no heartbeat landed on it in between), and its pid still dead if that was why.
+  const stillAbandoned = moved && sameFile(moved, judged) && (reason !== 'owner_dead' || staleness(moved, 0, Infinity) === 'owner_dead');
+  if (stillAbandoned) {
     await unlink(aside).catch(() => {});
     logger.info('lock_stale_broken', { providerId, reason, holderPid: judged.owner?.pid, holderHost: judged.owner?.host });
     return true;
@@ -285,14 +300,20 @@ function holdLock(
   releaseInProcess: Release,
 ): LockHandle {
   let busy = false;
+  let lost = false;
+  const markLost = () => {
+    if (lost) return;
+    lost = true;
+    clearInterval(heartbeat);
+    logger.warn('lock_lost', { providerId });
+  };
   const beat = async () => {
-    if (busy) return;
+    if (busy || lost) return;
     busy = true;
     try {
       const seen = await look(file);
       if (seen?.owner?.nonce !== owner.nonce) {
-        clearInterval(heartbeat);
-        logger.warn('lock_lost', { providerId });
+        markLost();
         return;
       }
       const now = new Date();
@@ -309,6 +330,15 @@ function holdLock(
 
   let released: Promise<void> | undefined;
   return {
+    get lost() {
+      return lost;
+    },
+    async verify() {
+      if (lost || released) return false;
+      const seen = await look(file).catch(() => undefined);
+      if (seen?.owner?.nonce !== owner.nonce) markLost();
+      return !lost;
+    },
     release() {
       released ??= (async () => {
         clearInterval(heartbeat);

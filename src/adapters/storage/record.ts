@@ -37,6 +37,16 @@ export function recordProblem(value: unknown, keyId: string): string | undefined
 }
 
 /**
+ * The generation after `current`. At Number.MAX_SAFE_INTEGER (a forged or damaged record: no store writes
+ * 2^53 times) it starts again at 1 instead of storing 2^53, which the next read would quarantine as invalid
+ * and so lose the token just written (a rotated refresh token cannot be fetched again). A writer still
+ * expecting the old generation gets a conflict and re-reads, as after any other process's write.
+ */
+export function nextGeneration(current: number): number {
+  return current >= Number.MAX_SAFE_INTEGER ? 1 : current + 1;
+}
+
+/**
  * The record a successful write stores, shared by every store so their semantics cannot drift:
  * - `next.token === undefined` keeps the stored token: nothing ever blanks stored credentials (only
  *   `delete` removes them).
@@ -67,7 +77,7 @@ export function nextRecord(
     keyId: key.id,
     providerId: key.providerId,
     descriptor: key.descriptor,
-    generation: (current?.generation ?? 0) + 1,
+    generation: nextGeneration(current?.generation ?? 0),
     updatedAt: now,
     ...(token === undefined ? {} : { token }),
     ...(tombstone === undefined ? {} : { tombstone }),

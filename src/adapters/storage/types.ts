@@ -64,6 +64,10 @@ export interface LockOptions {
 /** A held cross-process lock; `release` is idempotent. */
 export interface LockHandle {
   release(): Promise<void>;
+  /** True once the holder learnt that another process took the lock over (it must then write nothing). */
+  readonly lost?: boolean;
+  /** Checks, now, that the lock is still this holder's; false once lost or released. */
+  verify?(): Promise<boolean>;
 }
 
 export interface TokenStore {

@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readSafeFile } from '../safeFile.js';
 import { subjectTokenError } from './errors.js';
 import { MAX_SUBJECT_TOKEN_BYTES, type SubjectReadContext, type SubjectTokenSource } from './types.js';
 
@@ -8,21 +8,14 @@ const SWAP_RETRY_DELAY_MS = 50;
 
 class EmptyTokenFile extends Error {}
 
+/** Bound on one read: a token file on a hung network mount must not stall the acquisition. */
+const READ_TIMEOUT_MS = 5_000;
+
 async function readOnce(path: string): Promise<string> {
-  const handle = await open(path, 'r');
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
-    if (stat.size > MAX_SUBJECT_TOKEN_BYTES) throw Object.assign(new Error('too large'), { code: 'EFBIG' });
-    const buffer = Buffer.alloc(MAX_SUBJECT_TOKEN_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_SUBJECT_TOKEN_BYTES) throw Object.assign(new Error('too large'), { code: 'EFBIG' });
-    const text = buffer.subarray(0, bytesRead).toString('utf8').trim();
-    if (!text) throw new EmptyTokenFile();
-    return text;
-  } finally {
-    await handle.close();
-  }
+  // Stat first, non-blocking open, size cap, time bound: a FIFO or a /dev/zero symlink is refused, not read.
+  const text = (await readSafeFile(path, { maxBytes: MAX_SUBJECT_TOKEN_BYTES, timeoutMs: READ_TIMEOUT_MS })).trim();
+  if (!text) throw new EmptyTokenFile();
+  return text;
 }
 
 /**
@@ -49,7 +42,10 @@ export async function readTokenFile(path: string, source: string, context: Subje
       if (code === 'EACCES' || code === 'EPERM') {
         throw subjectTokenError(context.providerId, source, `no permission to read ${path}`, 'make the token file readable by the user running the agent');
       }
-      if (code === 'ENOTFILE' || code === 'EISDIR') {
+      if (code === 'ETIMEDOUT') {
+        throw subjectTokenError(context.providerId, source, `reading ${path} took longer than ${READ_TIMEOUT_MS / 1000} s`, 'check the mount the token file is on');
+      }
+      if (code === 'ENOTREG' || code === 'EISDIR') {
         throw subjectTokenError(context.providerId, source, `${path} is not a regular file`, 'point the path at the token file itself, not its directory');
       }
       if (code === 'EFBIG') {
