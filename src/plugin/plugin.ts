@@ -316,6 +316,9 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       surface?.loginSucceeded(providerId, provider.name);
       void resync(running, providerId);
     }
+    // Whichever request gets the token first (the title and the main request share one login) closes the
+    // login's notice; without a notice up this does nothing.
+    surface?.loginSucceeded(providerId, provider.name);
     for (const [name, value] of Object.entries(headers)) {
       // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
       for (const key of Object.keys(output.headers)) if (key.toLowerCase() === name.toLowerCase()) delete output.headers[key];
