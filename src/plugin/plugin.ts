@@ -166,8 +166,9 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
                   await done;
                   // OpenCode records a login per provider; the credential itself stays in our store.
                   return { type: 'success' as const, key: PLACEHOLDER_API_KEY };
-                } catch {
-                  // login() already replaced the login toast with the error (TUI); OpenCode says "failed".
+                } catch (error) {
+                  // OpenCode only says that it failed: the reason goes to stderr (headless) or a toast (TUI).
+                  surface?.showError(error instanceof Error ? error.message : `login to ${provider.id} failed`);
                   return { type: 'failed' as const };
                 }
               },
