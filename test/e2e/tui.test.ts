@@ -5,7 +5,9 @@
  * IdP's pages the discovered models replace the stand-in at once, and a prompt gets the gateway's answer. The
  * plugin writes nothing to the terminal: no screen ever shows plugin text outside a toast or a dialog.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROWSER_SCRIPT } from '../../lab/index.mjs';
 import { screenLines, startLab, startTui } from '../../scripts/e2e-support/index.mjs';
 import type { E2eLab } from '../../scripts/e2e-support/lab.mjs';
 import type { TuiSession } from '../../scripts/e2e-support/tmux.mjs';
@@ -156,6 +158,42 @@ describe('the OpenCode TUI in tmux', () => {
       show('the answer', answer.screen, /hello after|Hello from the lab gateway|sub=dana/);
 
       expect(lab.idp.grantCount('device_code').successes - deviceGrants).toBe(1);
+      const leaked = session.screens.filter((screen) => PLUGIN_TEXT.test(screen));
+      expect(leaked, leaked[0]).toEqual([]);
+      session.stop();
+      tui = undefined;
+      expect(scenario.sweep(lab)).toEqual([]);
+    });
+  }, TEST_TIMEOUT_MS);
+
+  it('authorization_code through /connect: the browser is opened (BROWSER) and logs in, the models follow at once', async () => {
+    await timings.time('TUI: /connect browser login', async () => {
+      const provider = deviceProvider();
+      provider.options.oauth2.authFlow = 'authorization_code';
+      const browserLog = root.dir('tui-browser-opened.jsonl');
+      const scenario = new Scenario(root.root, 'tui-browser', {
+        env: { BROWSER: `${process.execPath} ${BROWSER_SCRIPT}`, LAB_LOGIN_HINT: 'erin', LAB_BROWSER_LOG: browserLog },
+        config: { provider: { web: { ...provider, name: 'Corp web' } } },
+      });
+      const codeGrants = lab.idp.grantCount('authorization_code').successes;
+      const session = startTui({ cwd: scenario.projectDir, env: scenario.env, dir: scenario.stateDir });
+      tui = session;
+      await session.waitFor(/Ask anything/, START_MS, 'the TUI home screen');
+      session.type('/connect');
+      await session.waitFor(/\/connect\s+Connect provider/, STEP_MS, 'the /connect completion');
+      session.keys('Enter');
+      await session.waitFor(/Connect a provider/, STEP_MS, 'the /connect dialog');
+      session.type('Corp web');
+      await session.waitFor(/Corp web/, STEP_MS, 'the provider in /connect');
+      session.keys('Enter');
+      // the browser (the lab's shim) logs in at once; the dialog with the login URL may be up only briefly
+      const picked = await session.waitFor(/Lab Model/, STEP_MS, 'the discovered model after the login');
+      show('after the browser login', picked.screen, /Corp web|Lab Model/);
+      expect(lab.idp.grantCount('authorization_code').successes - codeGrants).toBe(1);
+      const opened = readFileSync(browserLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { path?: string });
+      expect(opened.map((entry) => entry.path)).toEqual([expect.stringMatching(/\/auth$/)]);
+      const dialog = session.screens.find((screen) => /Browser login \(authorization code\)/.test(screen));
+      if (dialog) show('/connect → Corp web (the dialog, while the browser logs in)', dialog, /Browser login|http|browser|Waiting|until/);
       const leaked = session.screens.filter((screen) => PLUGIN_TEXT.test(screen));
       expect(leaked, leaked[0]).toEqual([]);
       session.stop();
