@@ -38,14 +38,15 @@ const deviceProvider = () => ({
 let lab: E2eLab;
 const root = tempRoot('tui');
 const timings = new Timings();
-let tui: TuiSession | undefined;
+/** Every TUI started, stopped in afterAll whatever happened (a passing test stops its own at the end). */
+const sessions: TuiSession[] = [];
 
 beforeAll(async () => {
   lab = await startLab({ idp: { deviceInterval: 1 } });
 });
 
 afterAll(async () => {
-  tui?.stop();
+  for (const session of sessions) session.stop();
   await lab?.stop();
   root.remove();
   timings.print('tui');
@@ -65,7 +66,7 @@ describe('the OpenCode TUI in tmux', () => {
       });
       const deviceGrants = lab.idp.grantCount('device_code').successes;
       const session = startTui({ cwd: scenario.projectDir, env: scenario.env, dir: scenario.stateDir });
-      tui = session;
+      sessions.push(session);
 
       const home = await session.waitFor(/Ask anything/, START_MS, 'the TUI home screen');
       show('start', home.screen, /Ask anything|Build/);
@@ -124,7 +125,6 @@ describe('the OpenCode TUI in tmux', () => {
       const leaked = session.screens.filter((screen) => PLUGIN_TEXT.test(screen));
       expect(leaked, leaked[0]).toEqual([]);
       session.stop();
-      tui = undefined;
       expect(scenario.sweep(lab)).toEqual([]);
     });
   }, TEST_TIMEOUT_MS);
@@ -136,7 +136,7 @@ describe('the OpenCode TUI in tmux', () => {
       });
       const deviceGrants = lab.idp.grantCount('device_code').successes;
       const session = startTui({ cwd: scenario.projectDir, env: scenario.env, dir: scenario.stateDir });
-      tui = session;
+      sessions.push(session);
       const home = await session.waitFor(/Build · Lab Model/, START_MS, 'the home screen with the stand-in model of opencode.json');
       show('start (model: dev/lab-model)', home.screen, /Ask anything|Build/);
 
@@ -161,7 +161,6 @@ describe('the OpenCode TUI in tmux', () => {
       const leaked = session.screens.filter((screen) => PLUGIN_TEXT.test(screen));
       expect(leaked, leaked[0]).toEqual([]);
       session.stop();
-      tui = undefined;
       expect(scenario.sweep(lab)).toEqual([]);
     });
   }, TEST_TIMEOUT_MS);
@@ -177,7 +176,7 @@ describe('the OpenCode TUI in tmux', () => {
       });
       const codeGrants = lab.idp.grantCount('authorization_code').successes;
       const session = startTui({ cwd: scenario.projectDir, env: scenario.env, dir: scenario.stateDir });
-      tui = session;
+      sessions.push(session);
       await session.waitFor(/Ask anything/, START_MS, 'the TUI home screen');
       session.type('/connect');
       await session.waitFor(/\/connect\s+Connect provider/, STEP_MS, 'the /connect completion');
@@ -197,7 +196,6 @@ describe('the OpenCode TUI in tmux', () => {
       const leaked = session.screens.filter((screen) => PLUGIN_TEXT.test(screen));
       expect(leaked, leaked[0]).toEqual([]);
       session.stop();
-      tui = undefined;
       expect(scenario.sweep(lab)).toEqual([]);
     });
   }, TEST_TIMEOUT_MS);
