@@ -44,7 +44,7 @@ export function startTui(options) {
   const env = { ...options.env, TERM: 'xterm-256color' };
   delete env.NO_COLOR;
   /** @param {string[]} args */
-  const run = (args) => execFileSync(tmux, ['-S', socket, ...args], { encoding: 'utf8', timeout: 10_000, env: { PATH: env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? '/' } });
+  const run = (args) => execFileSync(tmux, ['-S', socket, ...args], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: env.PATH ?? '/usr/bin:/bin', HOME: env.HOME ?? '/' } });
   // `env -i` so nothing of the test runner's environment (or tmux's global one) reaches OpenCode.
   const command = ['env', '-i', ...Object.entries(env).map(([key, value]) => `${key}=${value}`), bin, ...(options.args ?? [])];
   run(['-f', '/dev/null', 'new-session', '-d', '-s', 'tui', '-x', String(options.width ?? 160), '-y', String(options.height ?? 45), '-c', options.cwd, '--', ...command]);
