@@ -11,3 +11,4 @@ export { answerText, runOpencode, shownErrors, spawnOpencode, stripAnsi } from '
 export { grepLines, logFiles, logSnapshot, logsSince, readLogs } from './logs.mjs';
 export { SecretCollector } from './secrets.mjs';
 export { startLab } from './lab.mjs';
+export { screenLines, startTui, tmuxBinary } from './tmux.mjs';

@@ -2,7 +2,10 @@
 export { createOAuthMachinesPlugin, LOGIN_LABELS, LOGIN_SLOTS, type OAuthMachinesPlugins, type PluginDeps } from './plugin.js';
 export { PLACEHOLDER_API_KEY, registerProvider, SecretStash, providerPackage } from './providerEntry.js';
 export { createPluginLogger, LOG_PREFIX, SERVICE, type PluginLogger } from './pluginLogger.js';
-export { createUserSurface, detectSurface, mayStartInteractiveLogin, requestedModel, INTERACTIVE_ENV, type Surface, type UserSurface } from './userSurface.js';
+export { createUserSurface, detectSurface, requestedModel, type Surface, type UserSurface } from './userSurface.js';
+export { CI_VARIABLES, INTERACTIVE_ENV, ciVariable, loginDecision, refusalMessage, type LoginDecision } from './loginPolicy.js';
+export { createLoginNotices, type LoginNotices } from './loginNotices.js';
+export { LOGIN_STAND_IN, loginStandInName, standInModels, withoutStandIns } from './standInModels.js';
 export { findProtectedAccess, protectedPaths, type ProtectedPath } from './toolGuard.js';
 export { createModelCache, modelCacheDir, type ModelCache } from './modelCache.js';
 export {

@@ -1,4 +1,4 @@
-import { displayName, mergeModels, type ModelEntry } from '../adapters/models/index.js';
+import { mergeModels, type ModelEntry } from '../adapters/models/index.js';
 import { fromOpenCodeLogLevel, parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
 import type { FlowDeps, FlowNotice } from '../flows/index.js';
@@ -9,7 +9,9 @@ import { PLACEHOLDER_API_KEY, registerProvider, SecretStash } from './providerEn
 import { createSession, sessionSignature, storeDirOf, type Session } from './session.js';
 import { createToolGuard } from './toolGuard.js';
 import { createTools } from './tools.js';
-import { createUserSurface, detectSurface, mayStartInteractiveLogin, requestedModel, type UserSurface } from './userSurface.js';
+import { loginDecision, refusalMessage } from './loginPolicy.js';
+import { LOGIN_STAND_IN, loginStandInName, standInModels, withoutStandIns } from './standInModels.js';
+import { createUserSurface, detectSurface, requestedModel, type UserSurface } from './userSurface.js';
 
 /**
  * The OpenCode shell: hooks become engine calls and machine events, snapshots become hook outputs.
@@ -36,6 +38,8 @@ export interface PluginDeps {
   env?: Record<string, string | undefined>;
   argv?: readonly string[];
   tty?: { stdin: boolean; stderr: boolean };
+  /** For the "can a browser be opened here" rule (default: process.platform). */
+  platform?: NodeJS.Platform;
   writeStderr?: (text: string) => void;
   now?: () => number;
   /** Where tokens are stored (default: the per-OS cache dir, `cacheNamespace` from the config). */
@@ -71,7 +75,11 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
   const authHooks = new Map<string, AuthHook>();
 
   const log = () => logger!;
-  const mayLogin = () => mayStartInteractiveLogin(env, deps.tty);
+  const where = detectSurface(deps.argv);
+  const decideLogin = () =>
+    loginDecision({ env, surface: where, ...(deps.tty ? { tty: deps.tty } : {}), ...(deps.platform ? { platform: deps.platform } : {}) });
+  const mayLogin = () => decideLogin().allowed;
+  const nameOf = (providerId: string) => session?.providers.get(providerId)?.name ?? providerId;
 
   const reportIssue = (issue: ConfigIssue) => {
     const key = `${issue.severity}|${issue.message}`;
@@ -101,10 +109,13 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     try {
       await running.engine.login(providerId);
     } catch (error) {
-      log().warn('login_failed', { providerId, via, code: error instanceof TokenError ? error.code : undefined, message: error instanceof Error ? error.message : String(error) });
+      const message = error instanceof Error ? error.message : String(error);
+      log().warn('login_failed', { providerId, via, code: error instanceof TokenError ? error.code : undefined, message });
+      surface?.loginFailed(providerId, message);
       throw error;
     }
     log().info('login_succeeded', { providerId, via });
+    surface?.loginSucceeded(providerId, nameOf(providerId));
     await resync(running, providerId);
   }
 
@@ -156,6 +167,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
                   // OpenCode records a login per provider; the credential itself stays in our store.
                   return { type: 'success' as const, key: PLACEHOLDER_API_KEY };
                 } catch (error) {
+                  // OpenCode only says that it failed: the reason goes to stderr (headless) or a toast (TUI).
                   surface?.showError(error instanceof Error ? error.message : `login to ${provider.id} failed`);
                   return { type: 'failed' as const };
                 }
@@ -235,14 +247,21 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       try {
         const runner = running.runners.get(provider.id);
         const discovered = runner?.models() ?? [];
-        const existing = config.provider?.[provider.id]?.models;
+        const existing = withoutStandIns(config.provider?.[provider.id]?.models);
         const { models } = mergeModels(existing, discovered, provider.nameOverrides);
-        // No list known yet (a user flow before its first login): the model `opencode run --model` names stands
-        // in, so the request reaches chat.headers, which logs in or says how, instead of "model not found".
-        const wanted = requestedModel(deps.argv);
-        if (discovered.length === 0 && wanted?.providerId === provider.id && !(wanted.modelId in models)) {
-          models[wanted.modelId] = { name: displayName(wanted.modelId) };
-          log().info('model_placeholder', { providerId: provider.id, modelId: wanted.modelId });
+        // No list known yet (a user flow before its first login): OpenCode hides a provider without models (in
+        // /models and /connect) and rejects an unknown `--model` before any hook runs. Stand-ins keep it listed.
+        if (discovered.length === 0) {
+          const standIns = standInModels(provider, {
+            declared: models,
+            configModels: [config.model, config.small_model],
+            requested: requestedModel(deps.argv),
+            userFlow: isUserFlow(flowOf(provider)),
+          });
+          for (const [modelId, entry] of Object.entries(standIns)) {
+            models[modelId] = entry;
+            log().info('model_placeholder', { providerId: provider.id, modelId });
+          }
         }
         registerProvider(config, provider, models as Record<string, ModelEntry>, fetchFor(provider.id));
         log().info('models_discovered', {
@@ -271,23 +290,36 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     if (broken) throw new Error(`opencode-oauth-machines: ${broken.message} — fix this provider's block in opencode.json`);
     const provider = running.providers.get(providerId);
     if (!provider) return;
+    if (input.model?.id === LOGIN_STAND_IN && !(running.runners.get(providerId)?.models() ?? []).some((m) => m.id === LOGIN_STAND_IN)) {
+      throw new Error(
+        `[${providerId}] "${loginStandInName(provider.name)}" only stands in until ${provider.name} lists its models: log in with /connect (or \`opencode auth login\`), then choose a model in /models`,
+      );
+    }
     let headers: Record<string, string>;
     try {
       headers = await running.engine.headers(providerId, { interactive: false });
     } catch (error) {
       const code = error instanceof TokenError ? error.code : undefined;
       if (!code || !LOGIN_CODES.has(code) || !isUserFlow(flowOf(provider))) throw error;
-      if (!mayLogin()) {
-        throw new Error(
-          `[${providerId}] not logged in to ${provider.name} — run \`opencode auth login\`, pick "${provider.name}" and "${LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS]}"` +
-            ` (or set OPENCODE_OAUTH_INTERACTIVE=1 to log in from the first request)`,
-        );
+      const decision = decideLogin();
+      if (!decision.allowed) {
+        log().info('login_refused', { providerId, because: decision.because });
+        throw new Error(refusalMessage(provider, LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login', decision));
       }
-      log().info('login_started', { providerId, via: 'request' });
-      headers = await running.engine.headers(providerId, { interactive: true });
+      log().info('login_started', { providerId, via: 'request', because: decision.because });
+      try {
+        headers = await running.engine.headers(providerId, { interactive: true });
+      } catch (loginError) {
+        surface?.loginFailed(providerId, loginError instanceof Error ? loginError.message : String(loginError));
+        throw loginError;
+      }
       log().info('login_succeeded', { providerId, via: 'request' });
+      surface?.loginSucceeded(providerId, provider.name);
       void resync(running, providerId);
     }
+    // Whichever request gets the token first (the title and the main request share one login) closes the
+    // login's notice; without a notice up this does nothing.
+    surface?.loginSucceeded(providerId, provider.name);
     for (const [name, value] of Object.entries(headers)) {
       // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
       for (const key of Object.keys(output.headers)) if (key.toLowerCase() === name.toLowerCase()) delete output.headers[key];
@@ -310,7 +342,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
   function init(input: PluginInput) {
     if (!logger) logger = createPluginLogger(input.client, fromOpenCodeLogLevel(env.OPENCODE_LOG_LEVEL) ?? 'info');
     else logger.setClient(input.client);
-    if (!surface) surface = createUserSurface({ client: input.client, surface: detectSurface(deps.argv), ...(deps.writeStderr ? { writeStderr: deps.writeStderr } : {}), now });
+    if (!surface) surface = createUserSurface({ client: input.client, surface: where, ...(deps.writeStderr ? { writeStderr: deps.writeStderr } : {}), now });
     else surface.setClient(input.client);
     if (typeof input.directory === 'string') directory = input.directory;
   }

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../config/index.js';
 import type { FlowNotice } from '../flows/index.js';
+import { createLoginNotices } from './loginNotices.js';
 import type { OpencodeClientLike } from './opencodeTypes.js';
 
 /**
@@ -7,9 +8,8 @@ import type { OpencodeClientLike } from './opencodeTypes.js';
  *
  * - Headless commands (`opencode run`, `models`, `providers login`, …) show what matters on stderr as plain
  *   text: a TTY is not guaranteed and logs are not read.
- * - The TUI owns the terminal; there a toast is the place (stderr would scribble over the screen).
- * A login prompt (device code, URL) goes to both stderr and a toast whatever the surface: missing it means a
- * request that hangs until the login times out.
+ * - The TUI owns the terminal; there toasts and OpenCode's own dialogs are the place, and nothing is written
+ *   to the terminal (stderr would land across the TUI's input box). What is not shown goes to the log.
  */
 
 /** OpenCode's sub-commands that run without the TUI (1.18.33). Anything else (no command, a path) is the TUI. */
@@ -60,29 +60,14 @@ export function requestedModel(argv: readonly string[] = process.argv): { provid
   return undefined;
 }
 
-export const INTERACTIVE_ENV = 'OPENCODE_OAUTH_INTERACTIVE';
-
-/**
- * May a chat request start a browser or device login? `OPENCODE_OAUTH_INTERACTIVE=1` always, `=0` never;
- * otherwise only where a human is plausibly watching (stdin or stderr is a TTY) and never under `CI=true`.
- */
-export function mayStartInteractiveLogin(
-  env: Record<string, string | undefined> = process.env,
-  tty: { stdin: boolean; stderr: boolean } = { stdin: !!process.stdin?.isTTY, stderr: !!process.stderr?.isTTY },
-): boolean {
-  const setting = env[INTERACTIVE_ENV]?.trim().toLowerCase();
-  if (setting === '1' || setting === 'true' || setting === 'yes') return true;
-  if (setting === '0' || setting === 'false' || setting === 'no') return false;
-  const ci = env.CI?.trim().toLowerCase();
-  if (ci === 'true' || ci === '1') return false;
-  return tty.stdin || tty.stderr;
-}
-
 export interface UserSurface {
   /** A config problem: a toast in the TUI, stderr elsewhere (the log gets it separately). */
   showIssue(issue: ConfigIssue): void;
-  /** A login waiting for the user (device code, URL): stderr and a toast, always. */
+  /** A login waiting for the user (device code, URL): stderr headless, one lasting toast in the TUI. */
   showLogin(notice: FlowNotice & { providerId: string }): void;
+  /** The login finished: replaces the login toast with "Logged in to <name>" or with the error. */
+  loginSucceeded(providerId: string, name: string): void;
+  loginFailed(providerId: string, message: string): void;
   /** A short message worth seeing (a failed login from the auth hook). */
   showError(text: string): void;
   setClient(client: OpencodeClientLike): void;
@@ -98,32 +83,32 @@ export function createUserSurface(options: {
 }): UserSurface {
   let client = options.client;
   const write = options.writeStderr ?? ((text: string) => void process.stderr.write(text));
-  const toast = (message: string, variant: 'info' | 'warning' | 'error', duration?: number) => {
+  const toast = (message: string, variant: 'info' | 'success' | 'warning' | 'error', duration: number) => {
     const show = client.tui?.showToast;
-    if (typeof show !== 'function') return false;
+    if (typeof show !== 'function') return;
     void Promise.resolve()
-      .then(() => show.call(client.tui, { body: { title: 'OAuth', message, variant, ...(duration ? { duration } : {}) } }))
+      .then(() => show.call(client.tui, { body: { title: 'OAuth', message, variant, duration } }))
       .catch(() => {});
-    return true;
   };
   const inTui = () => options.surface === 'tui';
+  const logins = createLoginNotices({
+    surface: options.surface,
+    toast: ({ message, variant, duration }) => toast(message, variant, duration),
+    write,
+    now: options.now ?? Date.now,
+  });
   return {
     showIssue(issue) {
       const text = `${issue.severity === 'error' ? 'config error' : 'config warning'}: ${issue.message}`;
-      if (inTui() && toast(text, issue.severity === 'error' ? 'error' : 'warning', 10_000)) return;
-      write(`${PREFIX} ${text}\n`);
+      if (inTui()) toast(text, issue.severity === 'error' ? 'error' : 'warning', 10_000);
+      else write(`${PREFIX} ${text}\n`);
     },
-    showLogin(notice) {
-      const until = notice.expiresAt ? ` (until ${new Date(notice.expiresAt).toLocaleTimeString()})` : '';
-      const lines = [`${PREFIX} ${notice.providerId}: ${notice.text}${until}`];
-      if (notice.url && !notice.text.includes(notice.url)) lines.push(`  open: ${notice.url}`);
-      if (notice.userCode && !notice.text.includes(notice.userCode)) lines.push(`  code: ${notice.userCode}`);
-      write(`${lines.join('\n')}\n`);
-      toast(lines.join(' '), 'info', notice.expiresAt && options.now ? Math.max(5_000, notice.expiresAt - options.now()) : 60_000);
-    },
+    showLogin: (notice) => logins.waiting(notice),
+    loginSucceeded: (providerId, name) => logins.succeeded(providerId, name),
+    loginFailed: (providerId, message) => logins.failed(providerId, message),
     showError(text) {
-      if (inTui() && toast(text, 'error', 10_000)) return;
-      write(`${PREFIX} ${text}\n`);
+      if (inTui()) toast(text, 'error', 10_000);
+      else write(`${PREFIX} ${text}\n`);
     },
     setClient(next) {
       client = next;

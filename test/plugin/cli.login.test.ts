@@ -121,8 +121,9 @@ describe('the real OpenCode CLI', () => {
     expect(models.stdout).toMatch(/"name": "GLM 5"/);
     expect(models.stdout).toMatch(/"name": "Qwen2 72B Instruct"/);
     expect(models.stdout).toMatch(/"name": "My Lab Model"/);
-    // The user-flow provider has no token and no list yet: hidden, and no login was started on our own.
-    expect((await opencode(['models', 'dev'])).stdout).not.toContain('dev/');
+    // The user-flow provider has no token and no list yet: only the stand-in that says to log in (so the TUI
+    // lists it in /models and /connect), and no login was started on our own.
+    expect((await opencode(['models', 'dev'])).stdout.trim()).toBe('dev/login');
     expect(idp.counters.deviceAuthorization.requests).toBe(0);
     // Asking for it anyway reaches the plugin (a placeholder model) and says how to log in; nothing is sent.
     const early = await opencode(['run', '--model', 'dev/glm-5', 'hello']);

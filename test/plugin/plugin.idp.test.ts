@@ -154,8 +154,8 @@ describe('config hook', () => {
     const config: OpenCodeConfig = { provider: { dev: deviceProvider(idp, gateway) } };
     const deviceLoginsBefore = idp.counters.deviceAuthorization.requests;
     await first.hooks.config!(config);
-    // No token, no login: nothing to list yet, and no login was started on our own.
-    expect(config.provider!.dev!.models).toEqual({});
+    // No token, no login: nothing to list yet but the stand-in, and no login was started on our own.
+    expect(config.provider!.dev!.models).toEqual({ login: { name: 'Log in to Lab Device with /connect' } });
     expect(idp.counters.deviceAuthorization.requests).toBe(deviceLoginsBefore);
 
     // Log in through the auth hook (what `opencode auth login` calls): the list is fetched and persisted.
@@ -198,25 +198,87 @@ describe('chat.headers', () => {
     expect(unmanaged).toEqual({});
   });
 
-  it('tells the user exactly how to log in when a user flow has no token and no login may start here', async () => {
-    const h = await load();
-    const deviceLoginsBefore = idp.counters.deviceAuthorization.requests;
-    await h.hooks.config!({ provider: { dev: deviceProvider(idp, gateway) } });
-    await expect(h.hooks['chat.headers']!(chatInput('dev'), { headers: {} })).rejects.toThrow(
-      '[dev] not logged in to Lab Device — run `opencode auth login`, pick "Lab Device" and "Device code login"',
-    );
-    expect(idp.counters.deviceAuthorization.requests).toBe(deviceLoginsBefore);
+  it('where no login may start, the request fails naming the provider and the exact command; nothing is sent', async () => {
+    const command = 'run `opencode auth login`, pick "Lab Device" and "Device code login" (or `opencode providers login -p dev -m "Device code login"`)';
+    const cases = [
+      { env: { CI: 'true', BROWSER: 'firefox' }, says: `[dev] not logged in to Lab Device — CI is set, and CI cannot answer a device_code login: use a machine flow here` },
+      { env: { OPENCODE_OAUTH_INTERACTIVE: '0', BROWSER: 'firefox' }, says: `[dev] not logged in to Lab Device — ${command} (OPENCODE_OAUTH_INTERACTIVE=0` },
+      { env: {}, says: `[dev] not logged in to Lab Device — ${command} (nobody can answer a login here` },
+    ];
+    for (const { env, says } of cases) {
+      const h = await load({ deps: { env, platform: 'linux' } });
+      const deviceLoginsBefore = idp.counters.deviceAuthorization.requests;
+      const chatsBefore = gateway.counters.chatCompletions;
+      await h.hooks.config!({ provider: { dev: deviceProvider(idp, gateway) } });
+      await expect(h.hooks['chat.headers']!(chatInput('dev'), { headers: {} })).rejects.toThrow(says);
+      expect(idp.counters.deviceAuthorization.requests, JSON.stringify(env)).toBe(deviceLoginsBefore);
+      expect(gateway.counters.chatCompletions).toBe(chatsBefore);
+      expect(h.toasts).toEqual([]);
+    }
   });
 
-  it('starts the login from the request when allowed, showing the device code on stderr and as a toast', async () => {
-    const h = await load({ deps: { env: { OPENCODE_OAUTH_INTERACTIVE: '1' } } });
+  it('headless with a browser to open (BROWSER set, no TTY, no CI): the request logs in; the code goes to stderr, no toast', async () => {
+    const h = await load({ deps: { env: { BROWSER: 'set' }, platform: 'linux' } });
+    const before = idp.counters.deviceAuthorization.requests;
     await h.hooks.config!({ provider: { dev: deviceProvider(idp, gateway) } });
     const headers: Record<string, string> = {};
     await h.hooks['chat.headers']!(chatInput('dev'), { headers });
     expect(headers.Authorization).toMatch(/^Bearer /);
+    expect(idp.counters.deviceAuthorization.requests - before).toBe(1);
     expect(h.stderr.join('')).toMatch(/\[opencode-oauth-machines\] dev: To log in to dev, visit http:\/\/127\.0\.0\.1:\d+\/device and enter the code [A-Z]{4}-[A-Z]{4}/);
-    expect(h.toasts.some((t) => /enter the code/.test(t.message))).toBe(true);
+    expect(h.stderr.join('')).toContain('[opencode-oauth-machines] Logged in to Lab Device\n');
+    expect(h.toasts).toEqual([]);
     await storedTokens(h.storeDir);
+  });
+
+  it('in the TUI the request logs in with nothing on stderr: one toast with the code, replaced by "Logged in to Lab Device"', async () => {
+    const h = await load({ deps: { env: {} }, argv: ['bun', '/$bunfs/root/opencode'] });
+    await h.hooks.config!({ provider: { dev: deviceProvider(idp, gateway) } });
+    const headers: Record<string, string> = {};
+    await h.hooks['chat.headers']!(chatInput('dev'), { headers });
+    expect(headers.Authorization).toMatch(/^Bearer /);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.stderr).toEqual([]);
+    expect(h.toasts.map((t) => t.variant)).toEqual(['info', 'success']);
+    expect(h.toasts[0]!.message).toMatch(/^To log in to dev, visit http:\/\/127\.0\.0\.1:\d+\/device and enter the code [A-Z]{4}-[A-Z]{4} \(valid until [^)]+\)\.\nhttp:\/\/\S+user_code=/);
+    expect(h.toasts[0]!.message.match(/until/g)).toHaveLength(1);
+    expect(h.toasts[1]!.message).toBe('Logged in to Lab Device');
+    await storedTokens(h.storeDir);
+  });
+
+  it('before the first login a provider with no models gets one stand-in that says to log in; a request on it sends nothing', async () => {
+    const h = await load({ deps: { env: { OPENCODE_OAUTH_INTERACTIVE: '1' } } });
+    const config: OpenCodeConfig = { provider: { dev: deviceProvider(idp, gateway) } };
+    await h.hooks.config!(config);
+    expect(config.provider!.dev!.models).toEqual({ login: { name: 'Log in to Lab Device with /connect' } });
+    const before = idp.counters.deviceAuthorization.requests;
+    await expect(h.hooks['chat.headers']!({ model: { id: 'login', providerID: 'dev' } }, { headers: {} })).rejects.toThrow(
+      '[dev] "Log in to Lab Device with /connect" only stands in until Lab Device lists its models: log in with /connect',
+    );
+    expect(idp.counters.deviceAuthorization.requests).toBe(before);
+
+    // opencode.json's `model` names one: that one stands in instead; declared models are left as they are
+    const named: OpenCodeConfig = { model: 'dev/glm-5', small_model: 'dev/gpt-4o-mini', provider: { dev: deviceProvider(idp, gateway) } };
+    await h.hooks.config!(named);
+    expect(named.provider!.dev!.models).toEqual({ 'glm-5': { name: 'GLM 5' }, 'gpt-4o-mini': { name: 'GPT 4o Mini' } });
+    const declared: OpenCodeConfig = { provider: { dev: { ...deviceProvider(idp, gateway), models: { mine: { name: 'Mine' } } } } };
+    await h.hooks.config!(declared);
+    expect(declared.provider!.dev!.models).toEqual({ mine: { name: 'Mine' } });
+  });
+
+  it('after the login the stand-in is gone from the next config (OpenCode re-runs it after /connect)', async () => {
+    const h = await load({ deps: { env: { OPENCODE_OAUTH_INTERACTIVE: '1' } } });
+    const config: OpenCodeConfig = { provider: { dev: deviceProvider(idp, gateway) } };
+    await h.hooks.config!(config);
+    expect(Object.keys(config.provider!.dev!.models!)).toEqual(['login']);
+    await h.hooks['chat.headers']!(chatInput('dev'), { headers: {} });
+    await storedTokens(h.storeDir);
+    // the same object again (a second run of the hook) and a fresh one (the rebuilt instance)
+    await h.hooks.config!(config);
+    expect(Object.keys(config.provider!.dev!.models!).sort()).toEqual(['glm-5', 'gpt-4o-mini', 'lab-model']);
+    const fresh: OpenCodeConfig = { provider: { dev: deviceProvider(idp, gateway) } };
+    await h.hooks.config!(fresh);
+    expect(Object.keys(fresh.provider!.dev!.models!).sort()).toEqual(['glm-5', 'gpt-4o-mini', 'lab-model']);
   });
 });
 

@@ -10,7 +10,10 @@ import {
   detectSurface,
   findProtectedAccess,
   LOGIN_SLOTS,
-  mayStartInteractiveLogin,
+  loginDecision,
+  refusalMessage,
+  standInModels,
+  withoutStandIns,
   protectedPaths,
   requestedModel,
   SecretStash,
@@ -49,28 +52,111 @@ describe('where the user looks', () => {
     expect(requestedModel([...bun, 'run', 'hi'])).toBeUndefined();
   });
 
-  it('starts an interactive login from a request only with a human around, never in CI unless forced', () => {
+  it('starts a login from a request wherever a person can answer it, and nowhere else (the table of docs/plugin.md)', () => {
     const tty = { stdin: true, stderr: true };
     const none = { stdin: false, stderr: false };
-    expect(mayStartInteractiveLogin({}, tty)).toBe(true);
-    expect(mayStartInteractiveLogin({}, { stdin: false, stderr: true })).toBe(true);
-    expect(mayStartInteractiveLogin({}, none)).toBe(false);
-    expect(mayStartInteractiveLogin({ CI: 'true' }, tty)).toBe(false);
-    expect(mayStartInteractiveLogin({ OPENCODE_OAUTH_INTERACTIVE: '0' }, tty)).toBe(false);
-    expect(mayStartInteractiveLogin({ OPENCODE_OAUTH_INTERACTIVE: '1', CI: 'true' }, none)).toBe(true);
+    const linux = 'linux' as const;
+    const decide = (env: Record<string, string>, surface: 'tui' | 'terminal' = 'terminal', t = none, platform: NodeJS.Platform = linux) =>
+      loginDecision({ env, surface, tty: t, platform }).because;
+    // the TUI; a TTY on stdin or stderr
+    expect(decide({}, 'tui')).toBe('tui');
+    expect(decide({}, 'terminal', tty)).toBe('tty');
+    expect(decide({}, 'terminal', { stdin: false, stderr: true })).toBe('tty');
+    expect(decide({}, 'terminal', { stdin: true, stderr: false })).toBe('tty');
+    // a browser can be opened: BROWSER, macOS, Windows, Linux with a display
+    expect(decide({ BROWSER: 'firefox' })).toBe('browser');
+    expect(decide({}, 'terminal', none, 'darwin')).toBe('browser');
+    expect(decide({}, 'terminal', none, 'win32')).toBe('browser');
+    expect(decide({ DISPLAY: ':0' })).toBe('browser');
+    expect(decide({ WAYLAND_DISPLAY: 'wayland-0' })).toBe('browser');
+    expect(decide({})).toBe('nobody');
+    expect(loginDecision({ env: {}, surface: 'terminal', tty: none, platform: linux }).allowed).toBe(false);
+    // CI never, whatever else is there
+    for (const ci of ['CI', 'GITHUB_ACTIONS', 'GITLAB_CI', 'BUILDKITE', 'JENKINS_URL', 'TF_BUILD']) {
+      expect(decide({ [ci]: 'true', BROWSER: 'firefox', DISPLAY: ':0' }, 'tui', tty, 'darwin'), ci).toBe('ci');
+    }
+    expect(decide({ CI: 'false', BROWSER: 'firefox' })).toBe('browser');
+    // OPENCODE_OAUTH_INTERACTIVE=0 / =1: never / always
+    expect(decide({ OPENCODE_OAUTH_INTERACTIVE: '0', BROWSER: 'firefox' }, 'tui', tty)).toBe('disabled');
+    expect(decide({ OPENCODE_OAUTH_INTERACTIVE: 'no' }, 'tui', tty)).toBe('disabled');
+    expect(decide({ OPENCODE_OAUTH_INTERACTIVE: '1', CI: 'true' })).toBe('forced');
+    expect(loginDecision({ env: { OPENCODE_OAUTH_INTERACTIVE: 'yes', GITHUB_ACTIONS: 'true' }, surface: 'terminal', tty: none }).allowed).toBe(true);
   });
 
-  it('prints a login on stderr as plain text and also toasts it, in any surface', async () => {
+  it('a refusal names the provider and the exact command, and in CI says to use a machine flow', () => {
+    const provider = { id: 'corp', name: 'Corp AI', authFlow: 'device_code' };
+    const command = 'run `opencode auth login`, pick "Corp AI" and "Device code login" (or `opencode providers login -p corp -m "Device code login"`)';
+    const ci = refusalMessage(provider, 'Device code login', { allowed: false, because: 'ci', ciVariable: 'GITHUB_ACTIONS' });
+    expect(ci).toBe(
+      `[corp] not logged in to Corp AI — GITHUB_ACTIONS is set, and CI cannot answer a device_code login: use a machine flow here (client_credentials, jwt_bearer or token_exchange); on a workstation ${command}`,
+    );
+    expect(refusalMessage(provider, 'Device code login', { allowed: false, because: 'disabled' })).toBe(
+      `[corp] not logged in to Corp AI — ${command} (OPENCODE_OAUTH_INTERACTIVE=0 keeps requests from starting a login)`,
+    );
+    expect(refusalMessage(provider, 'Device code login', { allowed: false, because: 'nobody' })).toContain(`[corp] not logged in to Corp AI — ${command}`);
+  });
+
+  it('headless: a login is plain stderr lines, each thing once, and no toast', async () => {
     const { client, toasts } = fakeClient();
     const written: string[] = [];
-    const surface = createUserSurface({ client, surface: 'tui', writeStderr: (t) => written.push(t) });
-    surface.showLogin({ providerId: 'corp', kind: 'device_code', text: 'To log in to corp, visit https://idp/device and enter the code ABCD-EFGH.', url: 'https://idp/device?user_code=ABCD-EFGH', userCode: 'ABCD-EFGH' });
+    const surface = createUserSurface({ client, surface: 'terminal', writeStderr: (t) => written.push(t) });
+    surface.showLogin({ providerId: 'corp', kind: 'device_code', text: 'To log in to corp, visit https://idp/device and enter the code ABCD-EFGH (valid until 1:11:38 AM).', url: 'https://idp/device?user_code=ABCD-EFGH', userCode: 'ABCD-EFGH', expiresAt: 1_000 });
+    surface.loginSucceeded('corp', 'Corp AI');
     expect(written.join('')).toBe(
-      '[opencode-oauth-machines] corp: To log in to corp, visit https://idp/device and enter the code ABCD-EFGH.\n  open: https://idp/device?user_code=ABCD-EFGH\n',
+      '[opencode-oauth-machines] corp: To log in to corp, visit https://idp/device and enter the code ABCD-EFGH (valid until 1:11:38 AM).\n' +
+        '  https://idp/device?user_code=ABCD-EFGH\n[opencode-oauth-machines] Logged in to Corp AI\n',
     );
     expect(written.join('')).not.toMatch(/\u001b\[/);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(toasts).toHaveLength(1);
+    expect(toasts).toEqual([]);
+  });
+
+  it('TUI: nothing on stderr; one toast that says each thing once, lasts while the login waits, then "Logged in to <name>" or the error', async () => {
+    const { client, toasts } = fakeClient();
+    const written: string[] = [];
+    const now = 10_000;
+    const surface = createUserSurface({ client, surface: 'tui', writeStderr: (t) => written.push(t), now: () => now });
+    const text = 'To log in to corp, visit https://idp/device and enter the code ABCD-EFGH (valid until 1:11:38 AM).';
+    surface.showLogin({ providerId: 'corp', kind: 'device_code', text, url: 'https://idp/device', userCode: 'ABCD-EFGH', expiresAt: now + 600_000 });
+    surface.loginSucceeded('corp', 'Corp AI');
+    // a second login that fails; a browser login sends its URL, then "waiting until …"
+    surface.showLogin({ providerId: 'web', kind: 'browser', text: 'Open this URL in a browser to log in to web:', url: 'https://idp/auth?x=1' });
+    surface.showLogin({ providerId: 'web', kind: 'info', text: 'Log in to web in the browser; waiting until 1:20 AM.', expiresAt: now + 300_000 });
+    surface.loginFailed('web', 'access_denied: the user said no');
+    // a result with no login toast up shows nothing
+    surface.loginSucceeded('corp', 'Corp AI');
+    surface.loginFailed('corp', 'late');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toEqual([]);
+    expect(toasts.map(({ message, variant }) => [variant, message])).toEqual([
+      ['info', text],
+      ['success', 'Logged in to Corp AI'],
+      ['info', 'Open this URL in a browser to log in to web:\nhttps://idp/auth?x=1'],
+      ['info', 'Open this URL in a browser to log in to web:\nhttps://idp/auth?x=1\nLog in to web in the browser; waiting until 1:20 AM.'],
+      ['error', 'access_denied: the user said no'],
+    ]);
+    expect(toasts[0]!.message.match(/until/g)).toHaveLength(1);
+    const durations = (toasts as Array<{ duration?: number }>).map((t) => t.duration);
+    expect(durations[0]).toBe(600_000);
+    expect(durations[2]).toBeGreaterThanOrEqual(600_000);
+    expect(durations[3]).toBe(300_000);
+  });
+
+  it('stand-in models: the ones opencode.json names for the provider, else one that says to log in; declared models untouched', () => {
+    const provider = { id: 'corp', name: 'Corp AI' };
+    const base = { declared: {}, configModels: [], requested: undefined, userFlow: true };
+    expect(standInModels(provider, base)).toEqual({ login: { name: 'Log in to Corp AI with /connect' } });
+    expect(standInModels(provider, { ...base, userFlow: false })).toEqual({});
+    expect(standInModels(provider, { ...base, configModels: ['corp/glm-5', 'other/x', 'corp/glm-5-mini'] })).toEqual({
+      'glm-5': { name: 'GLM 5' },
+      'glm-5-mini': { name: 'GLM 5 Mini' },
+    });
+    expect(standInModels(provider, { ...base, requested: { providerId: 'corp', modelId: 'qwen' } })).toEqual({ qwen: { name: 'Qwen' } });
+    expect(standInModels(provider, { ...base, declared: { mine: { name: 'Mine' } } })).toEqual({});
+    expect(standInModels(provider, { ...base, declared: { mine: {} }, configModels: ['corp/mine'] })).toEqual({});
+    // a second run of the config hook on the same object tells our entries from the user's
+    const added = standInModels(provider, base);
+    expect(withoutStandIns({ ...added, mine: { name: 'Mine' } })).toEqual({ mine: { name: 'Mine' } });
   });
 
   it('logs through client.app.log with the plugin prefix, redacted, filtered by level, never throwing', async () => {
