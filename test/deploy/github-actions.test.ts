@@ -214,6 +214,9 @@ describe('GitHub Actions steps, executed here against the lab', () => {
     expect(job.env.OPENCODE_CONFIG_DIR).toBe(configDir);
     // The pre-seeded config dir kept OpenCode from installing anything into it.
     expect(readdirSync(path.join(configDir, 'node_modules'))).toEqual([]);
+    // No lab secret (tokens, the request token, subject tokens) in any step's output or file but the token store.
+    const texts = Object.fromEntries(job.records.flatMap((r, i) => [[`step ${i} stdout`, r.stdout], [`step ${i} stderr`, r.stderr]]));
+    expect(lab.secrets.sweep({ texts, paths: [job.stateDir, job.workspace], exclude: [stateDirs(job.stateDir).tokenStore] })).toEqual([]);
     expect(job.records.filter((r) => r.status === 'skipped-remote-action').map((r) => r.uses)).toEqual([
       'actions/checkout@v4',
       'actions/checkout@v4',

@@ -196,11 +196,15 @@ describe('the pod, played on this machine', () => {
     mkdirSync(project, { recursive: true });
     const env = isolatedEnv(root.dir('state'), { OPENCODE_CONFIG: configFile, XDG_CACHE_HOME: cache });
 
+    const outputs = new Map<string, string>();
     for (const id of Object.keys(config.provider)) {
       const result = await runOpencode({ cwd: project, env, args: ['run', '--format', 'json', '--model', `${id}/lab-model`, 'hello'], timeoutMs: 60_000 });
       expect(result.code, `${id}: ${describeRun(result)} ${result.stdout.slice(-600)}`).toBe(0);
       expect(answerText(result.stdout)).toContain('sub=system:serviceaccount:ai-jobs:opencode-runner');
+      outputs.set(`${id} stdout`, result.stdout).set(`${id} stderr`, result.stderr);
     }
-    expect(readdirSync(path.join(cache, 'opencode-oauth-machines', 'tokens')).length).toBeGreaterThanOrEqual(1);
+    const store = path.join(cache, 'opencode-oauth-machines', 'tokens');
+    expect(readdirSync(store).length).toBeGreaterThanOrEqual(1);
+    expect(lab.secrets.sweep({ texts: Object.fromEntries(outputs.entries()), paths: [root.dir('state'), project], exclude: [store, tokens] })).toEqual([]);
   }, 150_000);
 });
