@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config/index.js';
 import type { ModelEntry } from '../adapters/models/index.js';
+import { withResponsesStreamRepair } from '../compat/responsesStreamRepair.js';
 import type { OpenCodeConfig, OpenCodeProviderConfig } from './opencodeTypes.js';
 
 /**
@@ -37,7 +38,7 @@ export function registerProvider(
       ...options,
       baseURL: provider.baseURL,
       apiKey: typeof options.apiKey === 'string' && options.apiKey !== '' ? options.apiKey : PLACEHOLDER_API_KEY,
-      fetch,
+      fetch: provider.responseApi ? withResponsesStreamRepair(fetch) : fetch,
     },
     models,
   };

@@ -4,6 +4,7 @@ import type { HttpTokenEndpointAdapter } from '../adapters/http/types.js';
 import { silentLogger, type Logger } from '../adapters/logger.js';
 import { cacheDirFor } from '../adapters/storage/cacheDir.js';
 import { createFileStore } from '../adapters/storage/fileStore.js';
+import { adoptingReferenceTokens } from '../adapters/storage/referenceCache.js';
 import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
 import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
@@ -73,7 +74,8 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const http = options.http ?? createTokenEndpointAdapter({ logger, now });
   const namespace = options.cacheNamespace ?? parsed?.runtime.cacheNamespace ?? 'tokens';
   let fileStore: TokenStore | undefined = options.store;
-  const sharedStore = () => (fileStore ??= createFileStore({ dir: cacheDirFor(namespace), logger, now }));
+  const sharedStore = () =>
+    (fileStore ??= adoptingReferenceTokens(createFileStore({ dir: cacheDirFor(namespace), logger, now }), { logger, now }));
   // A passthrough credential is the platform's own short-lived token: cheap to re-mint, never worth a file.
   const memoryStore = createMemoryStore({ now });
   const notify = options.notify ?? stderrNotifier();
