@@ -9,6 +9,7 @@ import {
 } from './refreshWindow.js';
 import { isUserFlow, type FlowName, type TokenSet } from './token.js';
 import { unprovidedActors } from './notProvided.js';
+import { clampTimerMs } from './timerLimit.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
@@ -57,6 +58,8 @@ export interface LifecycleContext {
   lastError: TokenErrorInfo | null;
   /** The store refused our write: keep the token in memory and never adopt an older stored one. */
   persistFailed: boolean;
+  /** Refresh answers lost (`uncertain`) since the last good token: the refresh token may be spent or not. */
+  doubtfulRefreshes: number;
 }
 
 export type LifecycleEvent =
@@ -179,12 +182,23 @@ export const tokenLifecycle = setup({
       !!context.token && context.token.accessToken === params.accessToken,
     /** Strict policy, write side: a user flow's acquisition must yield a refresh token. */
     acquiredUserTokenLacksRefreshToken: ({ context }, token: TokenSet) => isUserFlow(context.flow) && !token.refreshToken,
-    isInvalidGrant: (_, params: { error: unknown }) => codeOf(params.error) === 'invalid_grant',
+    /**
+     * The IdP refused the refresh token itself: revoked/spent (`invalid_grant`), or it wants the user back
+     * (`interaction_required`, also Entra's and OIDC's login_required / consent_required): a login is needed.
+     */
+    isDeadGrant: (_, params: { error: unknown }) => ['invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
     isUncertain: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
     isLoginFailure: ({ context }, params: { error: unknown }) =>
       isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
     holdsTokenOnlyALoginCanRenew: ({ context }) => !!context.token && isUserFlow(context.flow) && !context.token.refreshToken,
     softWindowOpen: ({ context }) => !!context.schedule && context.clock.now() >= context.schedule.softAt,
+    /** The held token is before its hard deadline (and not distrusted): it may be handed out. */
+    heldTokenServable: ({ context }) => !!context.token && !!context.schedule && context.clock.now() < context.schedule.hardAt,
+    /** A lost refresh answer: until the token can no longer be served, do not risk the refresh token again. */
+    waitingOutDoubt: ({ context }) =>
+      context.doubtfulRefreshes > 0 && !!context.token && !!context.schedule && context.clock.now() < context.schedule.hardAt,
+    /** The first lost answer: one more attempt is worth it (see docs/lifecycle.md, "A lost refresh answer"). */
+    firstDoubt: ({ context }) => context.doubtfulRefreshes === 1,
     /** A token the next demand can renew unattended: any machine-flow token, a user token with its refresh token. */
     holdsRenewableToken: ({ context }) => !!context.token && (!isUserFlow(context.flow) || !!context.token.refreshToken),
   },
@@ -192,7 +206,7 @@ export const tokenLifecycle = setup({
     /** Take over a stored record's token (our start, or another process's renewal). */
     holdStoredToken: assign(({ context }, stored: StoredToken) => {
       const token = isUserFlow(context.flow) ? stored.token! : withoutRefreshToken(stored.token!);
-      return { token, schedule: refreshSchedule(token, context.timing), generation: stored.generation, lastError: null };
+      return { token, schedule: refreshSchedule(token, context.timing), generation: stored.generation, lastError: null, doubtfulRefreshes: 0 };
     }),
     /** A refresh answer without a refresh token keeps the one we sent (RFC 6749 §6 allows either). */
     holdRefreshedToken: assign(({ context }, params: { token: TokenSet }) => {
@@ -207,6 +221,7 @@ export const tokenLifecycle = setup({
       schedule: context.candidate ? refreshSchedule(context.candidate, context.timing) : null,
       candidate: null,
       lastError: null,
+      doubtfulRefreshes: 0,
     })),
     /** Track the store's generation (for the compare-and-swap write); a retired refresh token is dropped. */
     observeStore: assign(({ context }, stored: StoredToken | undefined) => {
@@ -218,6 +233,7 @@ export const tokenLifecycle = setup({
     }),
     recordGeneration: assign((_, params: { generation: number }) => ({ generation: params.generation, persistFailed: false })),
     recordError: assign((_, params: { error: TokenErrorInfo }) => ({ lastError: params.error })),
+    countDoubt: assign(({ context }) => ({ doubtfulRefreshes: context.doubtfulRefreshes + 1 })),
     /** Upstream said 401: the token stays stored but is no longer served. */
     distrustToken: assign(({ context }) => ({
       schedule: context.schedule ? { ...context.schedule, softAt: -Infinity, hardAt: -Infinity } : null,
@@ -249,10 +265,10 @@ export const tokenLifecycle = setup({
     /** Longer when only a config change can help; short when the IdP may just be down for a moment. */
     retryAfterFailure: ({ context }) =>
       PERMANENT_FAILURES.includes(context.lastError?.code ?? '')
-        ? (context.timing.retryAfterPermanentFailureMs ?? DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS)
-        : (context.timing.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS),
-    /** Until the soft window opens: the token stays fresh (and is served) until then. */
-    untilSoftWindow: ({ context }) => Math.max(0, (context.schedule?.softAt ?? 0) - context.clock.now()),
+        ? clampTimerMs(context.timing.retryAfterPermanentFailureMs ?? DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS)
+        : clampTimerMs(context.timing.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS),
+    /** Until the soft window opens (at most one timer's reach: a 30-day token re-arms it). */
+    untilSoftWindow: ({ context }) => clampTimerMs((context.schedule?.softAt ?? 0) - context.clock.now()),
   },
 }).createMachine({
   id: 'tokenLifecycle',
@@ -268,6 +284,7 @@ export const tokenLifecycle = setup({
     interactive: false,
     lastError: null,
     persistFailed: false,
+    doubtfulRefreshes: 0,
   }),
   initial: 'loading',
   on: {
@@ -341,7 +358,8 @@ export const tokenLifecycle = setup({
 
     // Fresh: served as is until the soft window opens.
     valid: {
-      after: { untilSoftWindow: { target: 'expiring' } },
+      // A timer clamped to its limit fires early: still fresh, wait again.
+      after: { untilSoftWindow: [{ guard: 'softWindowOpen', target: 'expiring' }, { target: 'valid', reenter: true }] },
       on: {
         // Timers run late (a laptop lid, a busy loop): a demand past the soft window renews at once.
         'TOKEN.NEEDED': {
@@ -362,7 +380,11 @@ export const tokenLifecycle = setup({
     // Still served, but the next demand renews it (in the background until the hard deadline).
     expiring: {
       on: {
-        'TOKEN.NEEDED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: false } } },
+        'TOKEN.NEEDED': [
+          // After a lost refresh answer the held token is served to its hard deadline before trying again.
+          { guard: 'waitingOutDoubt' },
+          { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: false } } },
+        ],
         'TOKEN.REJECTED': {
           guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) },
           target: 'renewing',
@@ -448,14 +470,14 @@ export const tokenLifecycle = setup({
             },
             onError: [
               {
-                guard: { type: 'isInvalidGrant', params: ({ event }) => ({ error: event.error }) },
+                guard: { type: 'isDeadGrant', params: ({ event }) => ({ error: event.error }) },
                 target: 'recheckingAfterRejection',
                 actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
               },
               {
                 guard: { type: 'isUncertain', params: ({ event }) => ({ error: event.error }) },
                 target: 'uncertain',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+                actions: [{ type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) }, 'countDoubt'],
               },
               {
                 target: '#tokenLifecycle.settling',
@@ -484,7 +506,9 @@ export const tokenLifecycle = setup({
             onError: { target: 'retiring' },
           },
         },
-        // The refresh answer was lost: the token may be spent. Look for another process's result first.
+        // The refresh answer was lost: the refresh token may be spent, or never reached the IdP. Another
+        // process may hold the result; else serve the access token to its hard deadline, then try once more.
+        // Never a tombstone from here: only an `invalid_grant` means the refresh token is dead.
         uncertain: {
           invoke: {
             id: 'recover',
@@ -499,9 +523,16 @@ export const tokenLifecycle = setup({
                   { type: 'emitRenewed', params: { how: 'adopted' } },
                 ],
               },
-              { target: 'retiring' },
+              {
+                guard: { type: 'storeHoldsNewerUsableToken', params: ({ event }) => event.output },
+                target: 'deciding',
+                actions: { type: 'holdStoredToken', params: ({ event }) => event.output! },
+              },
+              { guard: 'heldTokenServable', target: '#tokenLifecycle.expiring' },
+              { guard: 'firstDoubt', target: 'refreshing' },
+              { target: '#tokenLifecycle.settling' },
             ],
-            onError: { target: 'retiring' },
+            onError: { target: '#tokenLifecycle.settling' },
           },
         },
         // Tombstone the dead refresh token so other processes ask for a login instead of re-spending it.

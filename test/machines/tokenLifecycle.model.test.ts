@@ -15,6 +15,9 @@ const serializeState = (s: AnyMachineSnapshot) => {
     generation: c.generation,
     interactive: c.interactive,
     persistFailed: c.persistFailed,
+    servable: !!c.schedule && c.schedule.hardAt > FAR - 3_600_000,
+    // Only "none, one, more" matters to the guards; the count itself would make the graph infinite.
+    doubt: Math.min(c.doubtfulRefreshes, 2),
   });
 };
 
