@@ -1,4 +1,5 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
+import { clampTimerMs } from './timerLimit.js';
 import { unprovidedActors } from './notProvided.js';
 
 /**
@@ -142,14 +143,15 @@ export const modelSync = setup({
     })),
   },
   delays: {
-    syncInterval: ({ context }) => context.timing.intervalMs,
+    // Clamped (timerLimit.ts): a sync that comes early after 24.8 days is harmless, one that comes at once is not.
+    syncInterval: ({ context }) => clampTimerMs(context.timing.intervalMs),
     /** base · 2^(failures−1), capped by backoffMaxMs and by the interval (a retry never waits longer than a sync). */
     retryBackoff: ({ context }) =>
-      Math.min(
+      clampTimerMs(Math.min(
         context.timing.backoffBaseMs * 2 ** Math.max(0, context.failures - 1),
         context.timing.backoffMaxMs,
         context.timing.intervalMs,
-      ),
+      )),
   },
 }).createMachine({
   id: 'modelSync',
