@@ -11,6 +11,11 @@ export interface RegistryInput {
   providers: readonly LifecycleInput[];
   /** Restarts per provider before it is left failed (default 3). */
   maxRestarts?: number;
+  /**
+   * The provided actor each provider's lifecycle is spawned from (default `tokenLifecycle`): a provider's
+   * own lifecycle carries its flow machine as the `acquireToken` child.
+   */
+  sources?: Readonly<Record<string, string>>;
 }
 
 type LifecycleRef = ActorRefFrom<typeof tokenLifecycle>;
@@ -19,6 +24,7 @@ export interface RegistryContext {
   /** The live lifecycle actor of each provider. */
   lifecycles: Record<string, LifecycleRef>;
   inputs: Record<string, LifecycleInput>;
+  sources: Readonly<Record<string, string>>;
   /** Child actor id → provider id (a restarted provider gets a new child id). */
   providerOfChild: Record<string, string>;
   restarts: Record<string, number>;
@@ -33,6 +39,10 @@ export type RegistryEmitted =
 
 export const lifecycleChildId = (providerId: string, restarts: number) =>
   restarts === 0 ? `token:${providerId}` : `token:${providerId}#${restarts}`;
+
+// The source names are provided at run time (one per provider), so they are outside setup()'s static types.
+const spawnLifecycle = (spawn: any, sources: Readonly<Record<string, string>>, providerId: string, id: string, input: LifecycleInput): LifecycleRef =>
+  spawn((sources[providerId] ?? 'tokenLifecycle') as 'tokenLifecycle', { id, input });
 
 const failedChild = (event: RegistryEvent) => event.type.slice('xstate.error.actor.'.length);
 
@@ -57,7 +67,7 @@ export const providerRegistry = setup({
       const restarts = (context.restarts[providerId] ?? 0) + 1;
       const id = lifecycleChildId(providerId, restarts);
       return {
-        lifecycles: { ...context.lifecycles, [providerId]: spawn('tokenLifecycle', { id, input: context.inputs[providerId]! }) },
+        lifecycles: { ...context.lifecycles, [providerId]: spawnLifecycle(spawn, context.sources, providerId, id, context.inputs[providerId]!) },
         providerOfChild: { ...context.providerOfChild, [id]: providerId },
         restarts: { ...context.restarts, [providerId]: restarts },
       };
@@ -79,11 +89,11 @@ export const providerRegistry = setup({
     const providerOfChild: Record<string, string> = {};
     for (const provider of input.providers) {
       const id = lifecycleChildId(provider.providerId, 0);
-      lifecycles[provider.providerId] = spawn('tokenLifecycle', { id, input: provider });
+      lifecycles[provider.providerId] = spawnLifecycle(spawn, input.sources ?? {}, provider.providerId, id, provider);
       inputs[provider.providerId] = provider;
       providerOfChild[id] = provider.providerId;
     }
-    return { lifecycles, inputs, providerOfChild, restarts: {}, maxRestarts: input.maxRestarts ?? 3 };
+    return { lifecycles, inputs, sources: input.sources ?? {}, providerOfChild, restarts: {}, maxRestarts: input.maxRestarts ?? 3 };
   },
   initial: 'running',
   states: {

@@ -8,6 +8,7 @@ import {
   type TimingPolicy,
 } from './refreshWindow.js';
 import { isUserFlow, type FlowName, type TokenSet } from './token.js';
+import type { FlowResult } from './flowResult.js';
 import { unprovidedActors } from './notProvided.js';
 import { clampTimerMs } from './timerLimit.js';
 
@@ -39,6 +40,11 @@ export interface LifecycleInput {
   flow: FlowName;
   clock: LifecycleClock;
   timing: TimingPolicy;
+  /**
+   * The flow machine's input (pure data: client id, scopes, …) without `interactive`, which the lifecycle
+   * adds per acquisition. The flow machine itself is the provided `acquireToken` actor: a child of this one.
+   */
+  acquisition?: Readonly<Record<string, unknown>>;
 }
 
 export interface LifecycleContext {
@@ -46,6 +52,7 @@ export interface LifecycleContext {
   flow: FlowName;
   clock: LifecycleClock;
   timing: TimingPolicy;
+  acquisition: Readonly<Record<string, unknown>>;
   /** The token callers get (published: already persisted, or kept in memory after a failed write). */
   token: TokenSet | null;
   schedule: RefreshSchedule | null;
@@ -84,7 +91,9 @@ export interface RenewInput {
 export interface RefreshInput extends RenewInput {
   refreshToken: string;
 }
-export interface AcquireInput extends RenewInput {
+/** The provider's flow-machine input with whether a human may be asked now. */
+export interface AcquireInput extends Readonly<Record<string, unknown>> {
+  providerId: string;
   interactive: boolean;
 }
 export interface PersistInput extends RenewInput {
@@ -153,7 +162,8 @@ export const tokenLifecycle = setup({
     /** Holds the cross-process lock while the renewal states run; releasing is the cleanup. */
     holdLock: fromCallback<LifecycleEvent, RenewInput>(notProvided('holdLock')),
     refreshToken: fromPromise<TokenSet, RefreshInput>(notProvided('refreshToken')),
-    acquireToken: fromPromise<TokenSet, AcquireInput>(notProvided('acquireToken')),
+    /** The provider's flow machine (authorizationCode, deviceCode, assertionGrant, passthrough), invoked as a child. */
+    acquireToken: fromPromise<FlowResult, AcquireInput>(notProvided('acquireToken')),
     writeStore: fromPromise<StoredToken, PersistInput>(notProvided('writeStore')),
     logout: fromPromise<void, LogoutInput>(notProvided('logout')),
   },
@@ -181,14 +191,16 @@ export const tokenLifecycle = setup({
     rejectsCurrentToken: ({ context }, params: { accessToken: string }) =>
       !!context.token && context.token.accessToken === params.accessToken,
     /** Strict policy, write side: a user flow's acquisition must yield a refresh token. */
-    acquiredUserTokenLacksRefreshToken: ({ context }, token: TokenSet) => isUserFlow(context.flow) && !token.refreshToken,
+    acquiredUserTokenLacksRefreshToken: ({ context }, result: FlowResult) =>
+      result.status === 'succeeded' && isUserFlow(context.flow) && !result.token.refreshToken,
+    flowFailed: (_, result: FlowResult) => result.status === 'failed',
     /**
      * The IdP refused the refresh token itself: revoked/spent (`invalid_grant`), or it wants the user back
      * (`interaction_required`, also Entra's and OIDC's login_required / consent_required): a login is needed.
      */
     isDeadGrant: (_, params: { error: unknown }) => ['invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
     isUncertain: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
-    isLoginFailure: ({ context }, params: { error: unknown }) =>
+    isLoginFailure: ({ context }, params: { error: TokenErrorInfo }) =>
       isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
     holdsTokenOnlyALoginCanRenew: ({ context }) => !!context.token && isUserFlow(context.flow) && !context.token.refreshToken,
     softWindowOpen: ({ context }) => !!context.schedule && context.clock.now() >= context.schedule.softAt,
@@ -277,6 +289,7 @@ export const tokenLifecycle = setup({
     flow: input.flow,
     clock: input.clock,
     timing: input.timing,
+    acquisition: input.acquisition ?? { providerId: input.providerId },
     token: null,
     schedule: null,
     candidate: null,
@@ -555,12 +568,18 @@ export const tokenLifecycle = setup({
             onError: { target: '#tokenLifecycle.needsReauth', actions: ['distrustToken', 'adviseLogin'] },
           },
         },
+        // The flow machine runs as this actor's child; its typed result decides, nothing is thrown.
         reacquiring: {
           invoke: {
             id: 'acquire',
             src: 'acquireToken',
-            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, interactive: context.interactive }),
+            input: ({ context }) => ({ ...context.acquisition, providerId: context.providerId, interactive: context.interactive }),
             onDone: [
+              {
+                guard: { type: 'flowFailed', params: ({ event }) => event.output },
+                target: 'failedAcquisition',
+                actions: { type: 'recordError', params: ({ event }) => ({ error: (event.output as Extract<FlowResult, { status: 'failed' }>).error }) },
+              },
               {
                 guard: { type: 'acquiredUserTokenLacksRefreshToken', params: ({ event }) => event.output },
                 target: '#tokenLifecycle.settling',
@@ -578,21 +597,21 @@ export const tokenLifecycle = setup({
               },
               {
                 target: 'persisting',
-                actions: { type: 'holdAcquiredToken', params: ({ event }) => ({ token: event.output }) },
+                actions: { type: 'holdAcquiredToken', params: ({ event }) => ({ token: (event.output as Extract<FlowResult, { status: 'succeeded' }>).token }) },
               },
             ],
-            onError: [
-              {
-                guard: { type: 'isLoginFailure', params: ({ event }) => ({ error: event.error }) },
-                target: '#tokenLifecycle.needsReauth',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
-              },
-              {
-                target: '#tokenLifecycle.settling',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
-              },
-            ],
+            // Only a bug gets here (a flow machine reports every OAuth outcome as its output).
+            onError: {
+              target: '#tokenLifecycle.settling',
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+            },
           },
+        },
+        failedAcquisition: {
+          always: [
+            { guard: { type: 'isLoginFailure', params: ({ context }) => ({ error: context.lastError! }) }, target: '#tokenLifecycle.needsReauth' },
+            { target: '#tokenLifecycle.settling' },
+          ],
         },
         // Persist before publishing: a rotated refresh token is on disk before any caller sees the new token.
         persisting: {

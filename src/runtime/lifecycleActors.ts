@@ -5,9 +5,7 @@ import type { Logger } from '../adapters/logger.js';
 import { storeKey } from '../adapters/storage/storeKey.js';
 import type { LockHandle, TokenStore } from '../adapters/storage/types.js';
 import { TokenError, toErrorInfo } from '../errors.js';
-import { runFlow, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type {
-  AcquireInput,
   LifecycleEvent,
   LogoutInput,
   PersistInput,
@@ -21,10 +19,8 @@ import type { ProviderSettings } from './providerSettings.js';
 export interface LifecycleDeps {
   store: TokenStore;
   http: TokenEndpointAdapter;
-  flowDeps: FlowDeps;
   logger: Logger;
   now: () => number;
-  notify: (notice: FlowNotice) => void;
   /** Bounded wait for another process's renewal; then `lock_timeout`, never an unlocked renewal. */
   lockWaitMs: number;
 }
@@ -34,12 +30,11 @@ export interface LifecycleEffects {
   readStore(): Promise<StoredToken | undefined>;
   lock(): Promise<LockHandle>;
   refresh(refreshToken: string, signal: AbortSignal): Promise<TokenSet>;
-  acquire(interactive: boolean, signal: AbortSignal): Promise<TokenSet>;
   write(input: PersistInput): Promise<StoredToken>;
   logout(): Promise<void>;
 }
 
-/** The store and its lock, the refresh grant, the acquisition flow and logout (RFC 7009, then delete). */
+/** The store and its lock, the refresh grant and logout (RFC 7009, then delete); acquisition is the flow machine. */
 export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps): LifecycleEffects {
   const key = storeKey(settings.storeKey);
   const { providerId, flowConfig } = settings;
@@ -76,8 +71,6 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
         ...(flowConfig.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: flowConfig.assumedLifetimeSec } : {}),
       });
     },
-
-    acquire: (interactive, signal) => runFlow({ ...flowConfig, interactive, notify: deps.notify }, deps.flowDeps, signal),
 
     async write(input) {
       const next = input.tombstone
@@ -130,7 +123,6 @@ export function lifecycleActors(effectsOf: (providerId: string) => LifecycleEffe
     }),
 
     refreshToken: fromPromise<TokenSet, RefreshInput>(({ input, signal }) => effectsOf(input.providerId).refresh(input.refreshToken, signal)),
-    acquireToken: fromPromise<TokenSet, AcquireInput>(({ input, signal }) => effectsOf(input.providerId).acquire(input.interactive, signal)),
     writeStore: fromPromise<StoredToken, PersistInput>(({ input }) => effectsOf(input.providerId).write(input)),
     logout: fromPromise<void, LogoutInput>(({ input }) => effectsOf(input.providerId).logout()),
   };
@@ -139,7 +131,7 @@ export function lifecycleActors(effectsOf: (providerId: string) => LifecycleEffe
 /** Effects for a provider the engine does not know: every call fails with a config error. */
 export function unknownProviderEffects(providerId: string): LifecycleEffects {
   const fail = () => Promise.reject(new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' }));
-  return { readStore: fail, lock: fail, refresh: fail, acquire: fail, write: fail, logout: fail };
+  return { readStore: fail, lock: fail, refresh: fail, write: fail, logout: fail };
 }
 
 async function revokeQuietly(

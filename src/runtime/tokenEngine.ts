@@ -8,7 +8,7 @@ import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
 import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
-import { credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
+import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type { TokenSet } from '../machines/token.js';
 import { createActor } from 'xstate';
 import { providerRegistry } from '../machines/providerRegistry.js';
@@ -91,10 +91,8 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
         lifecycleEffects(settings, {
           store: settings.flow === 'passthrough' ? memoryStore : sharedStore(),
           http,
-          flowDeps: { http, now, logger, ...(options.inspect ? { inspect: options.inspect } : {}), ...options.flowDeps },
           logger,
           now,
-          notify: (notice) => notify({ ...notice, providerId: provider.id }),
           lockWaitMs: options.lockWaitMs ?? 15_000,
         }),
       );
@@ -111,16 +109,31 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     }
   }
 
-  // One provided lifecycle machine for every provider: its actors run the effects of the provider in their input.
-  const lifecycle = tokenLifecycle.provide({ actors: lifecycleActors((id) => effects.get(id) ?? unknownProviderEffects(id)) });
-  const registry = createActor(providerRegistry.provide({ actors: { tokenLifecycle: lifecycle } }), {
+  // The store, lock and refresh effects are one set of actors for every provider (they run the effects of
+  // the provider in their input); each provider's lifecycle adds its own flow machine as `acquireToken`.
+  const shared = lifecycleActors((id) => effects.get(id) ?? unknownProviderEffects(id));
+  const flowDeps: FlowDeps = { http, now, logger, ...options.flowDeps };
+  const sources: Record<string, string> = {};
+  const lifecycles: Record<string, unknown> = {};
+  const acquisitions: Record<string, Record<string, unknown>> = {};
+  for (const settings of settingsOf.values()) {
+    const notifyProvider = (notice: FlowNotice) => notify({ ...notice, providerId: settings.providerId });
+    const { logic, input } = acquisitionOf({ ...settings.flowConfig, notify: notifyProvider }, flowDeps);
+    const src = `tokenLifecycle:${settings.providerId}`;
+    sources[settings.providerId] = src;
+    acquisitions[settings.providerId] = input;
+    lifecycles[src] = tokenLifecycle.provide({ actors: { ...shared, acquireToken: logic as never } });
+  }
+  const registry = createActor(providerRegistry.provide({ actors: lifecycles as never }), {
     id: 'oauth-engine',
     input: {
+      sources,
       providers: [...settingsOf.values()].map((settings) => ({
         providerId: settings.providerId,
         flow: settings.flow,
         clock: { now },
         timing: { skewMs: settings.skewMs, jitterFraction },
+        acquisition: acquisitions[settings.providerId]!,
       })),
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),

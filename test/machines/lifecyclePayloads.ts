@@ -47,8 +47,14 @@ export const payloads: Record<string, object[]> = {
     { error: error('uncertain') },
     { error: error('transient') },
   ],
-  'xstate.done.actor.acquire': [{ output: fresh('at-acquired', 'rt-acquired') }, { output: fresh('at-acquired') }],
-  'xstate.error.actor.acquire': [{ error: error('transient') }, { error: error('access_denied') }, { error: error('invalid_client') }],
+  // The flow machine's typed result: a token, or its error as a value (nothing thrown).
+  'xstate.done.actor.acquire': [
+    { output: { status: 'succeeded', token: fresh('at-acquired', 'rt-acquired') } },
+    { output: { status: 'succeeded', token: fresh('at-acquired') } },
+    ...(['transient', 'access_denied', 'invalid_client'] as const).map((code) => ({ output: { status: 'failed', error: error(code) } })),
+  ],
+  // Only a bug in a flow machine ends it with an error instead of a result.
+  'xstate.error.actor.acquire': [{ error: new Error('bug') }],
   'xstate.done.actor.persist': [{ output: { generation: 6 } }],
   'xstate.error.actor.persist': [{ error: error('storage') }],
   'xstate.done.actor.retire': [{ output: { generation: 6 } }],
