@@ -107,6 +107,12 @@ export interface LogoutInput extends RenewInput {
 
 const notProvided = unprovidedActors('tokenLifecycle');
 
+/**
+ * The states whose held token may be handed out (until its hard deadline, `context.schedule.hardAt`): the
+ * runtime reads this tag and the published token synchronously, without sending the actor anything.
+ */
+export const SERVABLE = 'servable';
+
 const errorInfo = (
   context: Pick<LifecycleContext, 'providerId'>,
   error: unknown,
@@ -371,6 +377,7 @@ export const tokenLifecycle = setup({
 
     // Fresh: served as is until the soft window opens.
     valid: {
+      tags: [SERVABLE],
       // A timer clamped to its limit fires early: still fresh, wait again.
       after: { untilSoftWindow: [{ guard: 'softWindowOpen', target: 'expiring' }, { target: 'valid', reenter: true }] },
       on: {
@@ -392,6 +399,7 @@ export const tokenLifecycle = setup({
 
     // Still served, but the next demand renews it (in the background until the hard deadline).
     expiring: {
+      tags: [SERVABLE],
       on: {
         'TOKEN.NEEDED': [
           // After a lost refresh answer the held token is served to its hard deadline before trying again.
@@ -410,6 +418,7 @@ export const tokenLifecycle = setup({
 
     // The single flight: one renewal per provider in this process, under the cross-process lock.
     renewing: {
+      tags: [SERVABLE],
       invoke: {
         id: 'lock',
         src: 'holdLock',
@@ -653,6 +662,7 @@ export const tokenLifecycle = setup({
     // Fail fast for a while instead of sending every demand to a failing IdP: a token still before its
     // hard deadline is served meanwhile; waiting callers get the error at once.
     coolingDown: {
+      tags: [SERVABLE],
       entry: 'emitFailure',
       after: { retryAfterFailure: { target: 'resuming' } },
       on: {

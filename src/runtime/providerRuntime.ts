@@ -1,8 +1,7 @@
 import type { ActorRefFrom } from 'xstate';
 import { TokenError, type TokenErrorInfo } from '../errors.js';
 import { tokenErrorFromInfo } from '../flows/index.js';
-import { isServable } from '../machines/refreshWindow.js';
-import type { tokenLifecycle } from '../machines/tokenLifecycle.js';
+import { SERVABLE, type tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
 import type { ProviderSettings } from './providerSettings.js';
 
@@ -27,9 +26,19 @@ export interface ProviderStatus {
 
 type LifecycleActor = ActorRefFrom<typeof tokenLifecycle>;
 
+/** The token the lifecycle publishes, with its windows: read by callers without a round trip to the actor. */
+interface Published {
+  token: TokenSet;
+  softAt: number;
+  hardAt: number;
+}
+
 /** One provider: its tokenLifecycle actor and the caller API over it (single flight lives in the actor). */
 export class ProviderRuntime {
   private pending: Promise<TokenSet> | undefined;
+  private published: Published | undefined;
+  private watched: LifecycleActor | undefined;
+  private unwatch: (() => void) | undefined;
 
   /**
    * `lifecycle` returns the provider's current actor: the registry may have replaced a failed one.
@@ -45,10 +54,41 @@ export class ProviderRuntime {
   }
 
   /**
+   * The hot path: the published token, synchronously, while it is before its hard deadline. In the soft
+   * window the first such read also asks the actor for a background renewal (single flight is the actor's).
+   */
+  peekToken(): TokenSet | undefined {
+    this.watch();
+    const published = this.published;
+    if (!published) return undefined;
+    const now = this.now();
+    if (now >= published.hardAt) return undefined;
+    if (now >= published.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
+    return published.token;
+  }
+
+  /** Keeps `published` in step with the current actor (the registry may have replaced a failed one). */
+  private watch() {
+    const actor = this.actor;
+    if (actor === this.watched) return;
+    this.unwatch?.();
+    this.watched = actor;
+    const update = (snapshot: ReturnType<LifecycleActor['getSnapshot']>) => {
+      const { token, schedule } = snapshot.context;
+      this.published = token && schedule && snapshot.hasTag(SERVABLE) ? { token, softAt: schedule.softAt, hardAt: schedule.hardAt } : undefined;
+    };
+    update(actor.getSnapshot());
+    const subscription = actor.subscribe({ next: update, error: () => (this.published = undefined) });
+    this.unwatch = () => subscription.unsubscribe();
+  }
+
+  /**
    * A token to use now: the held one while it is before its hard deadline (a renewal in the soft window
    * runs in the background), otherwise the result of the single renewal under way.
    */
   async getToken(options: GetTokenOptions = {}): Promise<TokenSet> {
+    const held = this.peekToken();
+    if (held) return held;
     const interactive = options.interactive ?? false;
     const timeoutMs = options.timeoutMs ?? (interactive ? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000 : 60_000);
     const deadline = this.now() + timeoutMs;
@@ -119,10 +159,9 @@ export class ProviderRuntime {
   }
 
   private servableToken(): TokenSet | undefined {
-    const snapshot = this.actor.getSnapshot();
-    if (snapshot.matches('loggingOut') || snapshot.matches('evicted') || snapshot.matches('loading')) return undefined;
-    const { token, schedule } = snapshot.context;
-    return token && isServable(schedule, this.now()) ? token : undefined;
+    this.watch();
+    const published = this.published;
+    return published && this.now() < published.hardAt ? published.token : undefined;
   }
 
   private demand(interactive: boolean, deadline: number, signal?: AbortSignal): Promise<TokenSet> {
