@@ -74,6 +74,8 @@ export type LifecycleEvent =
   | { type: 'TOKEN.REJECTED'; accessToken: string }
   | { type: 'STORE.CHANGED' }
   | { type: 'LOGIN.REQUESTED' }
+  /** The caller of an interactive login gave up (its signal aborted): stop the flow, keep what is held. */
+  | { type: 'LOGIN.CANCELLED' }
   | { type: 'LOGOUT' }
   | { type: 'LOCK.ACQUIRED' }
   | { type: 'LOCK.FAILED'; error: TokenErrorInfo };
@@ -428,6 +430,14 @@ export const tokenLifecycle = setup({
         'LOCK.FAILED': {
           target: 'settling',
           actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+        },
+        'LOGIN.CANCELLED': {
+          guard: 'mayPromptUser',
+          target: 'settling',
+          actions: {
+            type: 'recordError',
+            params: ({ context }) => ({ error: { code: 'transient' as const, providerId: context.providerId, message: `[${context.providerId}] the login was cancelled` } }),
+          },
         },
       },
       initial: 'locking',

@@ -94,12 +94,12 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     }) as typeof fetch;
 
   /** An interactive login through the engine (single flight), then a model resync. */
-  async function login(providerId: string, via: string): Promise<void> {
+  async function login(providerId: string, via: string, onNotice?: (notice: FlowNotice) => void): Promise<void> {
     const running = session;
     if (!running) throw new Error('opencode-oauth-machines: not configured yet');
     log().info('login_started', { providerId, via });
     try {
-      await running.engine.login(providerId);
+      await running.engine.login(providerId, onNotice ? { onNotice } : {});
     } catch (error) {
       log().warn('login_failed', { providerId, via, code: error instanceof TokenError ? error.code : undefined, message: error instanceof Error ? error.message : String(error) });
       throw error;
@@ -130,8 +130,15 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
           async authorize() {
             const running = session;
             if (!running?.providers.has(provider.id)) throw new Error(`${provider.id} is not configured for OAuth login`);
-            const firstNotice = new Promise<FlowNotice>((resolve) => running.loginWaiters.set(provider.id, resolve));
-            const done = login(provider.id, 'auth');
+            // OpenCode's login command prints the first notice (URL, device code) itself; later ones are shown as usual.
+            let deliverFirst: ((notice: FlowNotice) => void) | undefined;
+            const firstNotice = new Promise<FlowNotice>((resolve) => (deliverFirst = resolve));
+            const done = login(provider.id, 'auth', (notice) => {
+              const deliver = deliverFirst;
+              deliverFirst = undefined;
+              if (deliver) deliver(notice);
+              else surface?.showLogin({ ...notice, providerId: provider.id });
+            });
             const settled = done.then(
               () => undefined,
               () => undefined,
@@ -145,7 +152,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
               }),
             ]);
             clearTimeout(timer);
-            running.loginWaiters.delete(provider.id);
+            deliverFirst = undefined;
             return {
               url: notice?.url ?? '',
               instructions: notice?.text ?? `Logging in to ${provider.name} (${label})…`,

@@ -27,8 +27,6 @@ export interface Session {
   readonly guarded: readonly ProtectedPath[];
   /** Providers the config names but that could not be started, with why. */
   readonly broken: ReadonlyMap<string, ConfigIssue>;
-  /** A login started through the auth hook waits here for its first notice (URL, device code). */
-  readonly loginWaiters: Map<string, (notice: FlowNotice) => void>;
   stop(): void;
 }
 
@@ -70,7 +68,6 @@ export function storeDirOf(parsed: ParsedConfig, deps: Pick<SessionDeps, 'env' |
 export async function createSession(parsed: ParsedConfig, signature: string, deps: SessionDeps): Promise<Session> {
   const { logger, now } = deps;
   const storeDir = storeDirOf(parsed, deps);
-  const loginWaiters = new Map<string, (notice: FlowNotice) => void>();
   let inspector: RedactingInspector | undefined;
   try {
     inspector = await inspectorFromEnv(deps.env, logger, deps.importModule);
@@ -82,16 +79,8 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     store: createFileStore({ dir: storeDir, logger, now }),
     logger,
     now,
-    notify: (notice) => {
-      const waiter = loginWaiters.get(notice.providerId);
-      if (waiter) {
-        // OpenCode's login command prints the URL and our instructions itself.
-        loginWaiters.delete(notice.providerId);
-        waiter(notice);
-        return;
-      }
-      deps.showLogin(notice);
-    },
+    // Notices of a login nobody asked to see itself (engine.login's onNotice takes those of the auth hook).
+    notify: (notice) => deps.showLogin(notice),
     ...(deps.flowDeps ? { flowDeps: deps.flowDeps } : {}),
     ...(inspector ? { inspect: inspector.inspect } : {}),
   });
@@ -114,9 +103,7 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     }),
   );
   // A renewal anywhere (a login, another process's refresh picked up) lets a waiting sync go on.
-  const unsubscribe = logger.onEvent((event, fields) => {
-    if (event === 'token_renewed' && typeof fields.providerId === 'string') runners.get(fields.providerId)?.tokenAvailable();
-  });
+  const unsubscribe = engine.on('token.renewed', ({ providerId }) => runners.get(providerId)?.tokenAvailable());
 
   return {
     signature,
@@ -128,7 +115,6 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     storeDir,
     guarded: protectedPaths({ storeDir, providers: parsed.providers }),
     broken,
-    loginWaiters,
     stop() {
       unsubscribe();
       for (const runner of runners.values()) runner.stop();

@@ -3,6 +3,7 @@ import { TokenError, type TokenErrorInfo } from '../errors.js';
 import { tokenErrorFromInfo } from '../flows/index.js';
 import { SERVABLE, type tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
+import type { FlowNotice } from '../flows/index.js';
 import type { ProviderSettings } from './providerSettings.js';
 
 export interface GetTokenOptions {
@@ -11,6 +12,11 @@ export interface GetTokenOptions {
   /** Give up after this long (default 60 s; for an interactive login, the login timeout plus a minute). */
   timeoutMs?: number;
   signal?: AbortSignal;
+}
+
+export interface LoginOptions extends Omit<GetTokenOptions, 'interactive'> {
+  /** This login's notices (URL, device code), instead of the engine's `notify`. */
+  onNotice?: (notice: FlowNotice) => void;
 }
 
 export interface ProviderStatus {
@@ -112,18 +118,29 @@ export class ProviderRuntime {
   /** A fresh interactive login (even over a working token: switching accounts, new scopes). */
   login(options: Omit<GetTokenOptions, 'interactive'> = {}): Promise<TokenSet> {
     const timeoutMs = options.timeoutMs ?? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000;
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<TokenSet>((resolve, reject) => {
       const done = (outcome: () => void) => {
         renewed.unsubscribe();
         failed.unsubscribe();
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         outcome();
       };
+      // Leaving the login state stops the flow machine, its loopback server and its requests.
+      const onAbort = () => done(() => {
+        this.actor.send({ type: 'LOGIN.CANCELLED' });
+        reject(signal!.reason);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
       const renewed = this.actor.on('token.renewed', () => done(() => resolve(this.actor.getSnapshot().context.token!)));
       const failed = this.actor.on('token.failed', ({ error }) => done(() => reject(tokenErrorFromInfo(error))));
       const timer = setTimeout(() => done(() => reject(this.timeoutError(this.now() + timeoutMs))), timeoutMs);
       this.settled(timeoutMs, options.signal).then(
-        () => this.actor.send({ type: 'LOGIN.REQUESTED' }),
+        () => {
+          if (!signal?.aborted) this.actor.send({ type: 'LOGIN.REQUESTED' });
+        },
         (error: unknown) => done(() => reject(error)),
       );
     });

@@ -16,7 +16,8 @@ import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycl
 import { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
 import { lifecycleActors, lifecycleEffects, unknownProviderEffects, type LifecycleEffects } from './lifecycleActors.js';
 import { logEmitted } from './lifecycleLog.js';
-import { ProviderRuntime, type GetTokenOptions, type ProviderStatus } from './providerRuntime.js';
+import { createEngineEvents, engineEventOf, type EngineEventType, type EngineListener } from './engineEvents.js';
+import { ProviderRuntime, type GetTokenOptions, type LoginOptions, type ProviderStatus } from './providerRuntime.js';
 import { providerSettings, type ProviderSettings } from './providerSettings.js';
 import { stderrNotifier } from './notify.js';
 
@@ -57,7 +58,13 @@ export interface TokenEngine {
   fetch(providerId: string, options?: AuthFetchOptions): typeof fetch;
   /** Report an upstream 401 for this access token. */
   tokenRejected(providerId: string, accessToken: string): void;
-  login(providerId: string, options?: Omit<GetTokenOptions, 'interactive'>): Promise<TokenSet>;
+  /**
+   * A fresh interactive login. `onNotice` receives this login's notices (URL, device code) instead of the
+   * engine's `notify`; aborting `signal` cancels the login (its flow, loopback server and requests stop).
+   */
+  login(providerId: string, options?: LoginOptions): Promise<TokenSet>;
+  /** Typed events: token renewed / failed, login notice, store persist failed, logged out. Returns the unsubscribe. */
+  on<T extends EngineEventType>(type: T, listener: EngineListener<T>): () => void;
   logout(providerId: string): Promise<void>;
   status(): ProviderStatus[];
   stop(): void;
@@ -77,6 +84,11 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   // A passthrough credential is the platform's own short-lived token: cheap to re-mint, never worth a file.
   const memoryStore = createMemoryStore({ now });
   const notify = options.notify ?? stderrNotifier();
+  const events = createEngineEvents((type, error) =>
+    logger.warn('engine_listener_failed', { event: type, error: error instanceof Error ? error.name : typeof error }),
+  );
+  /** The login under way per provider that asked for its notices itself. */
+  const noticeHandlers = new Map<string, (notice: FlowNotice) => void>();
   const jitterFraction = options.jitterFraction ?? Math.random();
   const effects = new Map<string, LifecycleEffects>();
   const settingsOf = new Map<string, ProviderSettings>();
@@ -117,7 +129,13 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const lifecycles: Record<string, unknown> = {};
   const acquisitions: Record<string, Record<string, unknown>> = {};
   for (const settings of settingsOf.values()) {
-    const notifyProvider = (notice: FlowNotice) => notify({ ...notice, providerId: settings.providerId });
+    const notifyProvider = (notice: FlowNotice) => {
+      const providerId = settings.providerId;
+      events.emit({ type: 'login.notice', providerId, notice });
+      const handler = noticeHandlers.get(providerId);
+      if (handler) handler(notice);
+      else notify({ ...notice, providerId });
+    };
     const { logic, input } = acquisitionOf({ ...settings.flowConfig, notify: notifyProvider }, flowDeps);
     const src = `tokenLifecycle:${settings.providerId}`;
     sources[settings.providerId] = src;
@@ -139,7 +157,11 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   const lifecycleOf = (providerId: string) => registry.getSnapshot().context.lifecycles[providerId]!;
-  const logLifecycle = (providerId: string) => lifecycleOf(providerId).on('*', (event) => logEmitted(logger, providerId, now, event as LifecycleEmitted));
+  const logLifecycle = (providerId: string) =>
+    lifecycleOf(providerId).on('*', (event) => {
+      logEmitted(logger, providerId, now, event as LifecycleEmitted);
+      events.emit(engineEventOf(providerId, event as LifecycleEmitted));
+    });
   registry.on('provider.restarted', ({ providerId, restarts }) => {
     logger.error('provider_restarted', { providerId, restarts });
     logLifecycle(providerId);
@@ -174,7 +196,18 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     headers: async (providerId, getOptions) => credentialHeaders(await runtime(providerId).getToken(getOptions)),
     fetch: (providerId, fetchOptions) => createAuthFetch(engine, providerId, fetchOptions),
     tokenRejected: (providerId, accessToken) => runtime(providerId).rejected(accessToken),
-    login: async (providerId, loginOptions) => runtime(providerId).login(loginOptions),
+    login: async (providerId, loginOptions = {}) => {
+      const { onNotice, ...rest } = loginOptions;
+      const target = runtime(providerId);
+      if (!onNotice) return target.login(rest);
+      noticeHandlers.set(providerId, onNotice);
+      try {
+        return await target.login(rest);
+      } finally {
+        if (noticeHandlers.get(providerId) === onNotice) noticeHandlers.delete(providerId);
+      }
+    },
+    on: (type, listener) => events.on(type, listener),
     logout: async (providerId) => runtime(providerId).logout(),
     status: () => [...runtimes.values()].map((r) => r.status()),
     stop: () => registry.stop(),
