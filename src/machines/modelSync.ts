@@ -1,5 +1,6 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
 import { clampTimerMs } from './timerLimit.js';
+import { needsLogin, type TokenErrorCode } from '../errors.js';
 import { unprovidedActors } from './notProvided.js';
 
 /**
@@ -82,7 +83,6 @@ export interface FetchModelsInput {
 const notProvided = unprovidedActors('modelSync');
 
 /** Codes of a token lookup that only a login can fix: waiting is right, retrying is not. */
-const LOGIN_CODES = new Set(['interaction_required', 'no_refresh_token', 'invalid_grant', 'evicted', 'access_denied', 'expired_token']);
 
 export function syncErrorOf(error: unknown): SyncError {
   if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
@@ -109,7 +109,7 @@ export const modelSync = setup({
     fetchModels: fromPromise<SyncedModel[], FetchModelsInput>(notProvided('fetchModels')),
   },
   guards: {
-    needsLogin: (_, params: { error: unknown }) => LOGIN_CODES.has(syncErrorOf(params.error).code),
+    needsLogin: (_, params: { error: unknown }) => needsLogin(syncErrorOf(params.error).code as TokenErrorCode),
     listChanged: ({ context }, params: { models: readonly SyncedModel[] }) => !sameModelList(context.models, params.models),
   },
   actions: {

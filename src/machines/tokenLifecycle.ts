@@ -1,5 +1,5 @@
 import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
-import type { TokenErrorCode, TokenErrorInfo } from '../errors.js';
+import type { TokenErrorInfo } from '../errors.js';
 import {
   DEFAULT_RETRY_AFTER_FAILURE_MS,
   DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS,
@@ -11,6 +11,7 @@ import { isUserFlow, type FlowName, type TokenSet } from './token.js';
 import type { FlowResult } from './flowResult.js';
 import { unprovidedActors } from './notProvided.js';
 import { clampTimerMs } from './timerLimit.js';
+import { codeOf, errorInfo, isDeadGrantCode, isPermanent, lifecycleErrors, loginFix, needsLogin } from './lifecycleErrors.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
@@ -115,41 +116,6 @@ const notProvided = unprovidedActors('tokenLifecycle');
  */
 export const SERVABLE = 'servable';
 
-const errorInfo = (
-  context: Pick<LifecycleContext, 'providerId'>,
-  error: unknown,
-  fallback: TokenErrorCode = 'transient',
-): TokenErrorInfo => {
-  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
-    const e = error as TokenErrorInfo;
-    return {
-      code: e.code,
-      providerId: e.providerId ?? context.providerId,
-      message: e.message,
-      ...(e.fix ? { fix: e.fix } : {}),
-      ...(e.status !== undefined ? { status: e.status } : {}),
-      ...(e.oauthError ? { oauthError: e.oauthError } : {}),
-    };
-  }
-  return { code: fallback, providerId: context.providerId, message: `[${context.providerId}] renewal failed` };
-};
-
-/** Failures no retry can fix: the client, grant or scope is wrong until the config (or the IdP) changes. */
-const PERMANENT_FAILURES: readonly string[] = ['invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_request', 'config'];
-
-const codeOf = (error: unknown): string | undefined =>
-  error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-
-const loginFix = (context: Pick<LifecycleContext, 'providerId' | 'flow'>) =>
-  `log in again: \`opencode auth login\` and pick ${context.providerId} (${context.flow.replace('_', ' ')})`;
-
-const loginRequired = (context: Pick<LifecycleContext, 'providerId' | 'flow'>, code: TokenErrorCode, why: string): TokenErrorInfo => ({
-  code,
-  providerId: context.providerId,
-  message: `[${context.providerId}] ${why}`,
-  fix: loginFix(context),
-});
-
 /** A stored record whose token this process may use right now instead of renewing. */
 const usableStored = (context: LifecycleContext, stored: StoredToken | undefined): stored is StoredToken & { token: TokenSet } => {
   if (!stored?.token) return false;
@@ -158,7 +124,7 @@ const usableStored = (context: LifecycleContext, stored: StoredToken | undefined
   return true;
 };
 
-export const tokenLifecycle = setup({
+const lifecycleSetup = setup({
   types: {
     context: {} as LifecycleContext,
     events: {} as LifecycleEvent,
@@ -206,10 +172,12 @@ export const tokenLifecycle = setup({
      * The IdP refused the refresh token itself: revoked/spent (`invalid_grant`), or it wants the user back
      * (`interaction_required`, also Entra's and OIDC's login_required / consent_required): a login is needed.
      */
-    isDeadGrant: (_, params: { error: unknown }) => ['invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
+    isDeadGrant: (_, params: { error: unknown }) => isDeadGrantCode(codeOf(params.error)),
+    /** The renewal under way was refused as a dead grant (the recovery re-read decides on it). */
+    failedOnDeadGrant: ({ context }) => isDeadGrantCode(context.lastError?.code),
     isUncertain: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
     isLoginFailure: ({ context }, params: { error: TokenErrorInfo }) =>
-      isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
+      isUserFlow(context.flow) && needsLogin(params.error.code),
     holdsTokenOnlyALoginCanRenew: ({ context }) => !!context.token && isUserFlow(context.flow) && !context.token.refreshToken,
     softWindowOpen: ({ context }) => !!context.schedule && context.clock.now() >= context.schedule.softAt,
     /** The held token is before its hard deadline (and not distrusted): it may be handed out. */
@@ -262,7 +230,7 @@ export const tokenLifecycle = setup({
     markPersistFailed: assign({ persistFailed: true }),
     /** The refresh token is dead: whatever the IdP said, the way out is a new login. */
     adviseLogin: assign(({ context }) => ({
-      lastError: context.lastError ? { ...context.lastError, fix: loginFix(context) } : loginRequired(context, 'invalid_grant', 'the refresh token is no longer valid'),
+      lastError: context.lastError ? { ...context.lastError, fix: loginFix(context) } : lifecycleErrors.refreshTokenDead(context),
     })),
     forgetToken: assign({ token: null, schedule: null, candidate: null, interactive: false, generation: 0 }),
     emitRenewed: emit(({ context }, params: { how: 'refreshed' | 'acquired' | 'adopted' }) => ({
@@ -284,13 +252,24 @@ export const tokenLifecycle = setup({
   delays: {
     /** Longer when only a config change can help; short when the IdP may just be down for a moment. */
     retryAfterFailure: ({ context }) =>
-      PERMANENT_FAILURES.includes(context.lastError?.code ?? '')
+      context.lastError && isPermanent(context.lastError.code)
         ? clampTimerMs(context.timing.retryAfterPermanentFailureMs ?? DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS)
         : clampTimerMs(context.timing.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS),
     /** Until the soft window opens (at most one timer's reach: a 30-day token re-arms it). */
     untilSoftWindow: ({ context }) => clampTimerMs((context.schedule?.softAt ?? 0) - context.clock.now()),
   },
-}).createMachine({
+});
+
+/**
+ * Handled alike wherever the lifecycle rests (acquiring, valid, expiring, coolingDown, needsReauth, evicted):
+ * a login request starts an interactive renewal; a store change (another process wrote) re-reads it.
+ */
+const loginOrReread = {
+  'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+  'STORE.CHANGED': { target: 'loading' },
+} as const;
+
+export const tokenLifecycle = lifecycleSetup.createMachine({
   id: 'tokenLifecycle',
   context: ({ input }) => ({
     providerId: input.providerId,
@@ -325,7 +304,7 @@ export const tokenLifecycle = setup({
             actions: {
               type: 'recordError',
               params: ({ context }) => ({
-                error: loginRequired(context, 'no_refresh_token', 'the stored token has no refresh token, which this flow requires'),
+                error: lifecycleErrors.storedWithoutRefreshToken(context),
               }),
             },
           },
@@ -337,7 +316,7 @@ export const tokenLifecycle = setup({
               'distrustToken',
               {
                 type: 'recordError',
-                params: ({ context }) => ({ error: loginRequired(context, 'invalid_grant', 'the stored refresh token was rejected by the IdP') }),
+                params: ({ context }) => ({ error: lifecycleErrors.storedRefreshTokenRetired(context) }),
               },
             ],
           },
@@ -368,12 +347,11 @@ export const tokenLifecycle = setup({
             target: 'needsReauth',
             actions: {
               type: 'recordError',
-              params: ({ context }) => ({ error: loginRequired(context, 'interaction_required', 'no token yet and this flow needs a login') }),
+              params: ({ context }) => ({ error: lifecycleErrors.noTokenYet(context) }),
             },
           },
         ],
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
@@ -394,8 +372,7 @@ export const tokenLifecycle = setup({
           target: 'renewing',
           actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
         },
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
@@ -413,8 +390,7 @@ export const tokenLifecycle = setup({
           target: 'renewing',
           actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
         },
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
@@ -436,7 +412,7 @@ export const tokenLifecycle = setup({
           target: 'settling',
           actions: {
             type: 'recordError',
-            params: ({ context }) => ({ error: { code: 'transient' as const, providerId: context.providerId, message: `[${context.providerId}] the login was cancelled` } }),
+            params: ({ context }) => ({ error: lifecycleErrors.loginCancelled(context) }),
           },
         },
       },
@@ -485,7 +461,7 @@ export const tokenLifecycle = setup({
               target: '#tokenLifecycle.needsReauth',
               actions: {
                 type: 'recordError',
-                params: ({ context }) => ({ error: loginRequired(context, 'interaction_required', 'the token cannot be renewed without a login') }),
+                params: ({ context }) => ({ error: lifecycleErrors.cannotRenewWithoutLogin(context) }),
               },
             },
           ],
@@ -503,12 +479,12 @@ export const tokenLifecycle = setup({
             onError: [
               {
                 guard: { type: 'isDeadGrant', params: ({ event }) => ({ error: event.error }) },
-                target: 'recheckingAfterRejection',
+                target: 'recovering',
                 actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
               },
               {
                 guard: { type: 'isUncertain', params: ({ event }) => ({ error: event.error }) },
-                target: 'uncertain',
+                target: 'recovering',
                 actions: [{ type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) }, 'countDoubt'],
               },
               {
@@ -518,30 +494,11 @@ export const tokenLifecycle = setup({
             ],
           },
         },
-        // invalid_grant: someone may have rotated the token outside our lock (another tool, an older version).
-        recheckingAfterRejection: {
-          invoke: {
-            id: 'recheck',
-            src: 'readStore',
-            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
-            onDone: [
-              {
-                guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
-                target: '#tokenLifecycle.valid',
-                actions: [
-                  { type: 'holdStoredToken', params: ({ event }) => event.output! },
-                  { type: 'emitRenewed', params: { how: 'adopted' } },
-                ],
-              },
-              { target: 'retiring' },
-            ],
-            onError: { target: 'retiring' },
-          },
-        },
-        // The refresh answer was lost: the refresh token may be spent, or never reached the IdP. Another
-        // process may hold the result; else serve the access token to its hard deadline, then try once more.
-        // Never a tombstone from here: only an `invalid_grant` means the refresh token is dead.
-        uncertain: {
+        // The one recovery, after a refused or a lost refresh answer: someone may have rotated the token
+        // outside our lock (another process, another tool), so look in the store first. Then a dead grant is
+        // retired; a lost answer never is (only an `invalid_grant` means the refresh token is dead): the
+        // access token is served to its hard deadline, then the refresh is tried once more.
+        recovering: {
           invoke: {
             id: 'recover',
             src: 'readStore',
@@ -560,11 +517,12 @@ export const tokenLifecycle = setup({
                 target: 'deciding',
                 actions: { type: 'holdStoredToken', params: ({ event }) => event.output! },
               },
+              { guard: 'failedOnDeadGrant', target: 'retiring' },
               { guard: 'heldTokenServable', target: '#tokenLifecycle.expiring' },
               { guard: 'firstDoubt', target: 'refreshing' },
               { target: '#tokenLifecycle.settling' },
             ],
-            onError: { target: '#tokenLifecycle.settling' },
+            onError: [{ guard: 'failedOnDeadGrant', target: 'retiring' }, { target: '#tokenLifecycle.settling' }],
           },
         },
         // Tombstone the dead refresh token so other processes ask for a login instead of re-spending it.
@@ -604,14 +562,7 @@ export const tokenLifecycle = setup({
                 target: '#tokenLifecycle.settling',
                 actions: {
                   type: 'recordError',
-                  params: ({ context }) => ({
-                    error: {
-                      code: 'no_refresh_token' as const,
-                      providerId: context.providerId,
-                      message: `[${context.providerId}] the IdP issued no refresh token, which ${context.flow.replace('_', ' ')} requires`,
-                      fix: 'request offline_access (or enable refresh tokens for this client at the IdP)',
-                    },
-                  }),
+                  params: ({ context }) => ({ error: lifecycleErrors.noRefreshTokenIssued(context) }),
                 },
               },
               {
@@ -678,8 +629,7 @@ export const tokenLifecycle = setup({
       on: {
         'TOKEN.NEEDED': { actions: 'emitFailure' },
         'TOKEN.REJECTED': { guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) }, actions: 'distrustToken' },
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
     resuming: {
@@ -698,8 +648,7 @@ export const tokenLifecycle = setup({
           },
           { actions: 'emitFailure' },
         ],
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
@@ -734,12 +683,11 @@ export const tokenLifecycle = setup({
             target: 'needsReauth',
             actions: {
               type: 'recordError',
-              params: ({ context }) => ({ error: loginRequired(context, 'evicted', 'logged out; this flow needs a login') }),
+              params: ({ context }) => ({ error: lifecycleErrors.loggedOut(context) }),
             },
           },
         ],
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
   },

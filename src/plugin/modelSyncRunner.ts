@@ -101,8 +101,8 @@ export function startModelSync(options: {
       logger.warn('models_cache_write_failed', { providerId, error: error instanceof Error ? error.name : typeof error }),
     );
   });
-  actor.on('sync.failed', ({ error, failures }) => logger.warn('sync_failed', { providerId, code: error.code, message: error.message, failures }));
-  actor.on('sync.awaiting_login', ({ error }) => logger.debug('sync_awaiting_login', { providerId, code: error.code }));
+  actor.on('sync.failed', ({ error, failures }) => logger.warn('sync_failed', { providerId, errorCode: error.code, message: error.message, failures }));
+  actor.on('sync.awaiting_login', ({ error }) => logger.debug('sync_awaiting_login', { providerId, errorCode: error.code }));
   actor.start();
 
   return {

@@ -6,6 +6,7 @@ import { cacheDirFor } from '../adapters/storage/cacheDir.js';
 import { createFileStore } from '../adapters/storage/fileStore.js';
 import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
+import type { SubjectTokenSource } from '../adapters/subject-token/types.js';
 import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
 import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
@@ -43,6 +44,11 @@ export interface TokenEngineOptions {
   flowDeps?: Partial<Omit<FlowDeps, 'http'>>;
   /** Stately inspector (or any observer): every actor of the engine reports to it. */
   inspect?: (event: InspectionEvent) => void;
+  /**
+   * Custom subject-token sources by provider id (any object with `read()` and `describe()`): used instead of
+   * the provider's configured `subjectTokenSource`, for platforms no built-in source covers.
+   */
+  subjectTokenSources?: Readonly<Record<string, SubjectTokenSource>>;
   /** Longest wait for another process's renewal before `lock_timeout` (default 15 s). */
   lockWaitMs?: number;
 }
@@ -97,7 +103,9 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   for (const provider of providers) {
     if (!provider.enabled) continue;
     try {
-      const settings = providerSettings(provider);
+      const configured = providerSettings(provider);
+      const custom = options.subjectTokenSources?.[provider.id];
+      const settings = custom ? { ...configured, flowConfig: { ...configured.flowConfig, subjectTokenSource: custom } } : configured;
       effects.set(
         provider.id,
         lifecycleEffects(settings, {

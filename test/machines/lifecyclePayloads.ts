@@ -32,8 +32,6 @@ export const payloads: Record<string, object[]> = {
   'xstate.error.actor.load': [{ error: error('storage') }],
   'xstate.done.actor.reread': storeReads,
   'xstate.error.actor.reread': [{ error: error('storage') }],
-  'xstate.done.actor.recheck': [{ output: stored.fresh }, { output: stored.none }],
-  'xstate.error.actor.recheck': [{ error: error('storage') }],
   'xstate.done.actor.recover': [
     { output: stored.fresh },
     { output: { generation: 6, token: stale } },
