@@ -197,11 +197,29 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     );
   };
 
+  // Headers per published token, built once (callers copy them; the token object changes on every renewal).
+  const headerCache = new WeakMap<TokenSet, Record<string, string>>();
+  const headersOf = (token: TokenSet) => {
+    let headers = headerCache.get(token);
+    if (!headers) headerCache.set(token, (headers = Object.freeze(credentialHeaders(token)) as Record<string, string>));
+    return headers;
+  };
+
   const engine: TokenEngine = {
     providerIds: [...runtimes.keys()],
     issues,
     getToken: async (providerId, getOptions) => runtime(providerId).getToken(getOptions),
-    headers: async (providerId, getOptions) => credentialHeaders(await runtime(providerId).getToken(getOptions)),
+    // The hot path of every model request: a held token's headers without an await chain or a new object.
+    headers: (providerId, getOptions) => {
+      let target: ProviderRuntime;
+      try {
+        target = runtime(providerId);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const held = target.peekToken();
+      return held ? Promise.resolve(headersOf(held)) : target.getToken(getOptions).then(headersOf);
+    },
     fetch: (providerId, fetchOptions) => createAuthFetch(engine, providerId, fetchOptions),
     tokenRejected: (providerId, accessToken) => runtime(providerId).rejected(accessToken),
     login: async (providerId, loginOptions = {}) => {
