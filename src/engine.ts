@@ -18,6 +18,7 @@ export {
   type EngineEvent,
   type EngineEventType,
   type EngineListener,
+  type ModelSyncSettings,
 } from './runtime/index.js';
 export type { TokenSet, FlowName } from './machines/token.js';
 export type { FlowNotice } from './flows/index.js';

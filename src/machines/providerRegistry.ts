@@ -1,5 +1,6 @@
 import { assign, emit, setup, type ActorRefFrom } from 'xstate';
 import { tokenLifecycle, type LifecycleInput } from './tokenLifecycle.js';
+import { modelSync, type ModelSyncInput } from './modelSync.js';
 
 /**
  * The root of an engine: one tokenLifecycle per provider, spawned by name (so one provided machine serves
@@ -16,13 +17,18 @@ export interface RegistryInput {
    * own lifecycle carries its flow machine as the `acquireToken` child.
    */
   sources?: Readonly<Record<string, string>>;
+  /** Providers whose gateway model list is kept current: one modelSync each, spawned beside its lifecycle. */
+  modelSyncs?: readonly ModelSyncInput[];
 }
 
 type LifecycleRef = ActorRefFrom<typeof tokenLifecycle>;
+type ModelSyncRef = ActorRefFrom<typeof modelSync>;
 
 export interface RegistryContext {
   /** The live lifecycle actor of each provider. */
   lifecycles: Record<string, LifecycleRef>;
+  /** The model sync of each provider that has one (`models:<id>`). */
+  modelSyncs: Record<string, ModelSyncRef>;
   inputs: Record<string, LifecycleInput>;
   sources: Readonly<Record<string, string>>;
   /** Child actor id → provider id (a restarted provider gets a new child id). */
@@ -36,6 +42,8 @@ export type RegistryEvent = { type: `xstate.error.actor.${string}`; error: unkno
 export type RegistryEmitted =
   | { type: 'provider.restarted'; providerId: string; restarts: number }
   | { type: 'provider.failed'; providerId: string };
+
+export const modelSyncChildId = (providerId: string) => `models:${providerId}`;
 
 export const lifecycleChildId = (providerId: string, restarts: number) =>
   restarts === 0 ? `token:${providerId}` : `token:${providerId}#${restarts}`;
@@ -53,7 +61,7 @@ export const providerRegistry = setup({
     input: {} as RegistryInput,
     emitted: {} as RegistryEmitted,
   },
-  actors: { tokenLifecycle },
+  actors: { tokenLifecycle, modelSync },
   guards: {
     /** A crash loop stops here: the provider stays failed and says so, the others carry on. */
     mayRestart: ({ context, event }) => {
@@ -93,7 +101,11 @@ export const providerRegistry = setup({
       inputs[provider.providerId] = provider;
       providerOfChild[id] = provider.providerId;
     }
-    return { lifecycles, inputs, sources: input.sources ?? {}, providerOfChild, restarts: {}, maxRestarts: input.maxRestarts ?? 3 };
+    const modelSyncs: Record<string, ModelSyncRef> = {};
+    for (const sync of input.modelSyncs ?? []) {
+      modelSyncs[sync.providerId] = spawn('modelSync', { id: modelSyncChildId(sync.providerId), input: sync });
+    }
+    return { lifecycles, modelSyncs, inputs, sources: input.sources ?? {}, providerOfChild, restarts: {}, maxRestarts: input.maxRestarts ?? 3 };
   },
   initial: 'running',
   states: {

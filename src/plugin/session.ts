@@ -6,7 +6,7 @@ import type { FlowDeps, FlowNotice } from '../flows/index.js';
 import { createTokenEngine, type TokenEngine } from '../runtime/index.js';
 import { inspectorFromEnv, INSPECT_ENV, type RedactingInspector } from './inspector.js';
 import { createModelCache, modelCacheDir, type ModelCache } from './modelCache.js';
-import { startModelSync, type ModelSyncRunner } from './modelSyncRunner.js';
+import { modelSyncSettings, startModelSync, unrefClock, type ModelSyncRunner } from './modelSyncRunner.js';
 import type { PluginLogger } from './pluginLogger.js';
 import { protectedPaths, type ProtectedPath } from './toolGuard.js';
 
@@ -74,6 +74,11 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
   } catch {
     inspector = undefined;
   }
+  // The model sync runs in the engine beside each lifecycle, from the last good list of an earlier run.
+  const cache = createModelCache(modelCacheDir(storeDir), now);
+  const lastKnown = new Map(
+    await Promise.all(parsed.providers.filter((p) => p.enabled).map(async (p) => [p.id, await cache.read(p.id, p.baseURL)] as const)),
+  );
   const engine = createTokenEngine({
     providers: parsed.providers,
     store: createFileStore({ dir: storeDir, logger, now }),
@@ -83,6 +88,8 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     notify: (notice) => deps.showLogin(notice),
     ...(deps.flowDeps ? { flowDeps: deps.flowDeps } : {}),
     ...(inspector ? { inspect: inspector.inspect } : {}),
+    models: Object.fromEntries([...lastKnown].map(([id, models]) => [id, modelSyncSettings(parsed.providers.find((p) => p.id === id)!, models)])),
+    clock: unrefClock,
   });
   const running = new Set(engine.providerIds);
   const providers = new Map(parsed.providers.filter((p) => running.has(p.id)).map((p) => [p.id, p]));
@@ -91,19 +98,8 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     if (issue.providerId && !running.has(issue.providerId) && !broken.has(issue.providerId)) broken.set(issue.providerId, issue);
   }
 
-  const cache = createModelCache(modelCacheDir(storeDir), now);
   const runners = new Map<string, ModelSyncRunner>();
-  await Promise.all(
-    [...providers.values()].map(async (provider) => {
-      const lastKnown = await cache.read(provider.id, provider.baseURL);
-      runners.set(
-        provider.id,
-        startModelSync({ provider, engine, cache, lastKnown, logger, ...(inspector ? { inspect: inspector.inspect } : {}) }),
-      );
-    }),
-  );
-  // A renewal anywhere (a login, another process's refresh picked up) lets a waiting sync go on.
-  const unsubscribe = engine.on('token.renewed', ({ providerId }) => runners.get(providerId)?.tokenAvailable());
+  for (const provider of providers.values()) runners.set(provider.id, startModelSync({ provider, engine, cache, logger }));
 
   return {
     signature,
@@ -116,7 +112,6 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     guarded: protectedPaths({ storeDir, providers: parsed.providers }),
     broken,
     stop() {
-      unsubscribe();
       for (const runner of runners.values()) runner.stop();
       engine.stop();
       inspector?.stop();

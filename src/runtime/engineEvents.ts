@@ -1,6 +1,7 @@
 import type { TokenErrorInfo } from '../errors.js';
 import type { FlowNotice } from '../flows/index.js';
 import type { LifecycleEmitted } from '../machines/tokenLifecycle.js';
+import type { SyncedModel } from '../machines/modelSync.js';
 
 /** What an engine tells its host, typed: subscribe with `engine.on(type, listener)`. */
 export type EngineEvent =
@@ -9,6 +10,8 @@ export type EngineEvent =
   /** Something the user must see to log in (URL, device code, what we wait for). */
   | { type: 'login.notice'; providerId: string; notice: FlowNotice }
   | { type: 'store.persist_failed'; providerId: string; error: TokenErrorInfo }
+  /** The gateway's model list changed (only a successful sync replaces it). */
+  | { type: 'models.changed'; providerId: string; models: readonly SyncedModel[]; previous: readonly SyncedModel[] | null }
   | { type: 'logged_out'; providerId: string };
 
 export type EngineEventType = EngineEvent['type'];

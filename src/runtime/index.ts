@@ -4,3 +4,4 @@ export type { EngineEvent, EngineEventType, EngineListener } from './engineEvent
 export { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
 export { providerSettings, type ProviderSettings } from './providerSettings.js';
 export { stderrNotifier } from './notify.js';
+export type { ModelSyncSettings } from './modelSyncActors.js';

@@ -11,7 +11,9 @@ import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../c
 import { TokenError } from '../errors.js';
 import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type { TokenSet } from '../machines/token.js';
-import { createActor } from 'xstate';
+import { createActor, type ActorRefFrom } from 'xstate';
+import { modelSync } from '../machines/modelSync.js';
+import { modelSyncActors, type ModelSyncSettings } from './modelSyncActors.js';
 import { providerRegistry } from '../machines/providerRegistry.js';
 import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycle.js';
 import { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
@@ -21,6 +23,10 @@ import { createEngineEvents, engineEventOf, type EngineEventType, type EngineLis
 import { ProviderRuntime, type GetTokenOptions, type LoginOptions, type ProviderStatus } from './providerRuntime.js';
 import { providerSettings, type ProviderSettings } from './providerSettings.js';
 import { stderrNotifier } from './notify.js';
+
+/** The first retry after a failed model sync; doubles up to the cap (the reference's 15 s start, made to work). */
+const MODEL_SYNC_BACKOFF_BASE_MS = 15_000;
+const MODEL_SYNC_BACKOFF_MAX_MS = 15 * 60_000;
 
 export interface TokenEngineOptions {
   /**
@@ -49,6 +55,13 @@ export interface TokenEngineOptions {
    * the provider's configured `subjectTokenSource`, for platforms no built-in source covers.
    */
   subjectTokenSources?: Readonly<Record<string, SubjectTokenSource>>;
+  /**
+   * Providers whose gateway model list the engine keeps current: a modelSync actor beside each one's
+   * lifecycle (`models.changed` events; `engine.modelSync(id)`). OpenCode's shell passes its baseURLs here.
+   */
+  models?: Readonly<Record<string, ModelSyncSettings>>;
+  /** The timers of the engine's actors (default the host's); a CLI host passes unref'd ones. */
+  clock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
   /** Longest wait for another process's renewal before `lock_timeout` (default 15 s). */
   lockWaitMs?: number;
 }
@@ -71,6 +84,8 @@ export interface TokenEngine {
   login(providerId: string, options?: LoginOptions): Promise<TokenSet>;
   /** Typed events: token renewed / failed, login notice, store persist failed, logged out. Returns the unsubscribe. */
   on<T extends EngineEventType>(type: T, listener: EngineListener<T>): () => void;
+  /** The provider's modelSync actor, when `models` listed it. */
+  modelSync(providerId: string): ActorRefFrom<typeof modelSync> | undefined;
   logout(providerId: string): Promise<void>;
   status(): ProviderStatus[];
   stop(): void;
@@ -150,10 +165,23 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     acquisitions[settings.providerId] = input;
     lifecycles[src] = tokenLifecycle.provide({ actors: { ...shared, acquireToken: logic as never } });
   }
-  const registry = createActor(providerRegistry.provide({ actors: lifecycles as never }), {
+  const modelSettings = new Map(Object.entries(options.models ?? {}).filter(([id]) => settingsOf.has(id)));
+  const syncLogic = modelSync.provide({
+    actors: modelSyncActors((id) => modelSettings.get(id), {
+      // The registry starts the syncs before the runtimes below exist: look them up when the sync runs.
+      getToken: (id, o) => Promise.resolve().then(() => runtime(id).getToken(o)),
+      tokenRejected: (id, at) => runtime(id).rejected(at) }, logger),
+  });
+  const registry = createActor(providerRegistry.provide({ actors: { ...(lifecycles as object), modelSync: syncLogic } as never }), {
     id: 'oauth-engine',
+    ...(options.clock ? { clock: options.clock } : {}),
     input: {
       sources,
+      modelSyncs: [...modelSettings].map(([providerId, sync]) => ({
+        providerId,
+        timing: { intervalMs: sync.intervalMs, backoffBaseMs: MODEL_SYNC_BACKOFF_BASE_MS, backoffMaxMs: MODEL_SYNC_BACKOFF_MAX_MS },
+        lastKnown: sync.lastKnown ?? null,
+      })),
       providers: [...settingsOf.values()].map((settings) => ({
         providerId: settings.providerId,
         flow: settings.flow,
@@ -176,6 +204,12 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   });
   registry.on('provider.failed', ({ providerId }) => logger.error('provider_failed', { providerId }));
   registry.start();
+  const syncOf = (providerId: string) => registry.getSnapshot().context.modelSyncs[providerId];
+  for (const providerId of modelSettings.keys()) {
+    syncOf(providerId)!.on('models.changed', (event) => events.emit(event));
+  }
+  // A renewal anywhere (a login, another process's refresh picked up) lets a sync waiting for a login go on.
+  events.on('token.renewed', ({ providerId }) => syncOf(providerId)?.send({ type: 'TOKEN.AVAILABLE' }));
   const runtimes = new Map<string, ProviderRuntime>();
   for (const [providerId, settings] of settingsOf) {
     runtimes.set(providerId, new ProviderRuntime(settings, () => lifecycleOf(providerId), now));
@@ -234,6 +268,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
       }
     },
     on: (type, listener) => events.on(type, listener),
+    modelSync: (providerId) => syncOf(providerId),
     logout: async (providerId) => runtime(providerId).logout(),
     status: () => [...runtimes.values()].map((r) => r.status()),
     stop: () => registry.stop(),
