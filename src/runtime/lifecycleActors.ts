@@ -1,6 +1,6 @@
 import { fromCallback, fromPromise } from 'xstate';
-import { resolveMetadata } from '../adapters/http/discovery.js';
-import type { ServerMetadata, TokenEndpointAdapter } from '../adapters/http/types.js';
+import { callTokenEndpoint, metadataFor } from '../flows/actors.js';
+import type { MetadataNeed, ServerMetadata, TokenEndpointAdapter } from '../adapters/http/types.js';
 import type { Logger } from '../adapters/logger.js';
 import { storeKey } from '../adapters/storage/storeKey.js';
 import type { LockHandle, TokenStore } from '../adapters/storage/types.js';
@@ -39,8 +39,8 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
   const key = storeKey(settings.storeKey);
   const { providerId, flowConfig } = settings;
 
-  const metadata = (needs: Parameters<typeof resolveMetadata>[3]['needs'] = []): Promise<ServerMetadata> =>
-    resolveMetadata(flowConfig.issuer, flowConfig.endpoints ?? {}, deps.http, { providerId, needs, timeoutMs: flowConfig.httpTimeoutMs });
+  const callDeps = { http: deps.http, now: deps.now, logger: deps.logger };
+  const metadata = (needs: MetadataNeed[] = []): Promise<ServerMetadata> => metadataFor(flowConfig, callDeps, needs);
 
   return {
     async readStore() {
@@ -56,20 +56,9 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     lock: () => deps.store.lock(key, { waitMs: deps.lockWaitMs }),
 
     async refresh(refreshToken, signal) {
-      const { tokenEndpoint, issuer } = await metadata();
-      return deps.http.requestToken({
-        providerId,
-        tokenEndpoint,
-        issuer,
-        grantType: 'refresh_token',
-        params: { refresh_token: refreshToken, resource: flowConfig.resource?.[0] },
-        clientAuth: flowConfig.clientAuth,
-        oneShot: true,
-        signal,
-        now: deps.now,
-        ...(flowConfig.httpTimeoutMs !== undefined ? { timeoutMs: flowConfig.httpTimeoutMs } : {}),
-        ...(flowConfig.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: flowConfig.assumedLifetimeSec } : {}),
-      });
+      const { tokenEndpoint, issuer } = await metadataFor(flowConfig, callDeps, [], signal);
+      const params = { refresh_token: refreshToken, resource: flowConfig.resource?.[0] };
+      return callTokenEndpoint(flowConfig, callDeps, { providerId, tokenEndpoint, issuer, grantType: 'refresh_token', params }, signal, { oneShot: true });
     },
 
     async write(input) {
