@@ -66,6 +66,8 @@ export interface LifecycleContext {
   lastError: TokenErrorInfo | null;
   /** The store refused our write: keep the token in memory and never adopt an older stored one. */
   persistFailed: boolean;
+  /** The lock lease held by the renewal under way (opaque, no secret); null outside a renewal. */
+  lease: string | null;
   /** Refresh answers lost (`uncertain`) since the last good token: the refresh token may be spent or not. */
   doubtfulRefreshes: number;
 }
@@ -78,8 +80,7 @@ export type LifecycleEvent =
   /** The caller of an interactive login gave up (its signal aborted): stop the flow, keep what is held. */
   | { type: 'LOGIN.CANCELLED' }
   | { type: 'LOGOUT' }
-  | { type: 'LOCK.ACQUIRED' }
-  | { type: 'LOCK.FAILED'; error: TokenErrorInfo };
+  ;
 
 export type LifecycleEmitted =
   | { type: 'token.renewed'; how: 'refreshed' | 'acquired' | 'adopted'; generation: number; expiresAt: number }
@@ -133,8 +134,11 @@ const lifecycleSetup = setup({
   },
   actors: {
     readStore: fromPromise<StoredToken | undefined, RenewInput>(notProvided('readStore')),
-    /** Holds the cross-process lock while the renewal states run; releasing is the cleanup. */
-    holdLock: fromCallback<LifecycleEvent, RenewInput>(notProvided('holdLock')),
+    /**
+     * Takes the cross-process lock (bounded wait); its output is an opaque lease the `releaseLock` action
+     * gives back when the renewal ends, by whatever way. No caller can fake it: it is this child's done event.
+     */
+    acquireLock: fromPromise<string, RenewInput>(notProvided('acquireLock')),
     refreshToken: fromPromise<TokenSet, RefreshInput>(notProvided('refreshToken')),
     /** The provider's flow machine (authorizationCode, deviceCode, assertionGrant, passthrough), invoked as a child. */
     acquireToken: fromPromise<FlowResult, AcquireInput>(notProvided('acquireToken')),
@@ -222,6 +226,10 @@ const lifecycleSetup = setup({
     recordGeneration: assign((_, params: { generation: number }) => ({ generation: params.generation, persistFailed: false })),
     recordError: assign((_, params: { error: TokenErrorInfo }) => ({ lastError: params.error })),
     countDoubt: assign(({ context }) => ({ doubtfulRefreshes: context.doubtfulRefreshes + 1 })),
+    holdLease: assign((_, params: { lease: string }) => ({ lease: params.lease })),
+    /** Provided by the runtime (gives the lock file back); the machine only says when. */
+    releaseLock: (_, _params: { lease: string }) => {},
+    forgetLease: assign({ lease: null }),
     /** Upstream said 401: the token stays stored but is no longer served. */
     distrustToken: assign(({ context }) => ({
       schedule: context.schedule ? { ...context.schedule, softAt: -Infinity, hardAt: -Infinity } : null,
@@ -284,6 +292,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
     interactive: false,
     lastError: null,
     persistFailed: false,
+    lease: null,
     doubtfulRefreshes: 0,
   }),
   initial: 'loading',
@@ -397,16 +406,9 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
     // The single flight: one renewal per provider in this process, under the cross-process lock.
     renewing: {
       tags: [SERVABLE],
-      invoke: {
-        id: 'lock',
-        src: 'holdLock',
-        input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
-      },
+      // Leaving the renewal, by any way, gives the lock back.
+      exit: [{ type: 'releaseLock', params: ({ context }) => ({ lease: context.lease ?? '' }) }, 'forgetLease'],
       on: {
-        'LOCK.FAILED': {
-          target: 'settling',
-          actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
-        },
         'LOGIN.CANCELLED': {
           guard: 'mayPromptUser',
           target: 'settling',
@@ -419,7 +421,16 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
       initial: 'locking',
       states: {
         locking: {
-          on: { 'LOCK.ACQUIRED': { target: 'rereading' } },
+          invoke: {
+            id: 'lock',
+            src: 'acquireLock',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+            onDone: { target: 'rereading', actions: { type: 'holdLease', params: ({ event }) => ({ lease: event.output }) } },
+            onError: {
+              target: '#tokenLifecycle.settling',
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'lock_timeout') }) },
+            },
+          },
         },
         // Decide inside the lock, on what is stored now, not on what we read before waiting.
         rereading: {

@@ -1,4 +1,4 @@
-import { fromCallback, fromPromise } from 'xstate';
+import { fromPromise } from 'xstate';
 import { callTokenEndpoint, metadataFor } from '../flows/actors.js';
 import type { MetadataNeed, ServerMetadata, TokenEndpointAdapter } from '../adapters/http/types.js';
 import type { Logger } from '../adapters/logger.js';
@@ -6,7 +6,6 @@ import { storeKey } from '../adapters/storage/storeKey.js';
 import type { LockHandle, TokenStore } from '../adapters/storage/types.js';
 import { TokenError, toErrorInfo } from '../errors.js';
 import type {
-  LifecycleEvent,
   LogoutInput,
   PersistInput,
   RefreshInput,
@@ -80,41 +79,43 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
 }
 
 /**
- * tokenLifecycle's named actors, once for every provider: each call runs the effects of the provider
- * named in its input. One provided machine serves all providers (and the registry spawns it by name).
+ * tokenLifecycle's named actors and its one provided action, once for every provider: each call runs the
+ * effects of the provider named in its input; each provider's lifecycle adds its own flow machine.
  */
-export function lifecycleActors(effectsOf: (providerId: string) => LifecycleEffects) {
-  return {
+export function lifecycleImplementations(effectsOf: (providerId: string) => LifecycleEffects) {
+  /** The locks held by renewals under way, by lease; `releaseLock` gives one back. */
+  const leases = new Map<string, LockHandle>();
+  let leaseCount = 0;
+  const actions = {
+    releaseLock: (_: unknown, params: { lease: string }) => {
+      const handle = leases.get(params.lease);
+      if (!handle) return;
+      leases.delete(params.lease);
+      void handle.release().catch(() => {
+        // the lock file's owner check and stale-lock recovery cover a release that could not finish
+      });
+    },
+  };
+  const actors = {
     readStore: fromPromise<StoredToken | undefined, RenewInput>(({ input }) => effectsOf(input.providerId).readStore()),
 
-    holdLock: fromCallback<LifecycleEvent, RenewInput>(({ sendBack, input }) => {
-      let released = false;
-      let release: (() => Promise<void>) | undefined;
-      effectsOf(input.providerId)
-        .lock()
-        .then(
-          (handle) => {
-            if (released) return void handle.release();
-            release = () => handle.release();
-            sendBack({ type: 'LOCK.ACQUIRED' });
-          },
-          (error: unknown) => {
-            if (!released) sendBack({ type: 'LOCK.FAILED', error: toErrorInfo(input.providerId, error) });
-          },
-        );
-      // Leaving the renewal states, by any way, gives the lock back.
-      return () => {
-        released = true;
-        void release?.().catch(() => {
-          // the lock file's owner check and stale-lock recovery cover a release that could not finish
-        });
-      };
+    acquireLock: fromPromise<string, RenewInput>(async ({ input, signal }) => {
+      const handle = await effectsOf(input.providerId).lock();
+      // The renewal ended while we waited (a logout, a cancelled login): give the lock straight back.
+      if (signal.aborted) {
+        void handle.release().catch(() => undefined);
+        throw new TokenError({ code: 'transient', providerId: input.providerId, message: 'the renewal ended before the lock was taken' });
+      }
+      const lease = `${input.providerId}#${++leaseCount}`;
+      leases.set(lease, handle);
+      return lease;
     }),
 
     refreshToken: fromPromise<TokenSet, RefreshInput>(({ input, signal }) => effectsOf(input.providerId).refresh(input.refreshToken, signal)),
     writeStore: fromPromise<StoredToken, PersistInput>(({ input }) => effectsOf(input.providerId).write(input)),
     logout: fromPromise<void, LogoutInput>(({ input }) => effectsOf(input.providerId).logout()),
   };
+  return { actors, actions };
 }
 
 /** Effects for a provider the engine does not know: every call fails with a config error. */

@@ -17,7 +17,7 @@ import { modelSyncActors, type ModelSyncSettings } from './modelSyncActors.js';
 import { providerRegistry } from '../machines/providerRegistry.js';
 import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycle.js';
 import { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
-import { lifecycleActors, lifecycleEffects, unknownProviderEffects, type LifecycleEffects } from './lifecycleActors.js';
+import { lifecycleImplementations, lifecycleEffects, unknownProviderEffects, type LifecycleEffects } from './lifecycleActors.js';
 import { logEmitted } from './lifecycleLog.js';
 import { createEngineEvents, engineEventOf, type EngineEventType, type EngineListener } from './engineEvents.js';
 import { ProviderRuntime, type GetTokenOptions, type LoginOptions, type ProviderStatus } from './providerRuntime.js';
@@ -146,7 +146,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
 
   // The store, lock and refresh effects are one set of actors for every provider (they run the effects of
   // the provider in their input); each provider's lifecycle adds its own flow machine as `acquireToken`.
-  const shared = lifecycleActors((id) => effects.get(id) ?? unknownProviderEffects(id));
+  const shared = lifecycleImplementations((id) => effects.get(id) ?? unknownProviderEffects(id));
   const flowDeps: FlowDeps = { http, now, logger, ...options.flowDeps };
   const sources: Record<string, string> = {};
   const lifecycles: Record<string, unknown> = {};
@@ -163,7 +163,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     const src = `tokenLifecycle:${settings.providerId}`;
     sources[settings.providerId] = src;
     acquisitions[settings.providerId] = input;
-    lifecycles[src] = tokenLifecycle.provide({ actors: { ...shared, acquireToken: logic as never } });
+    lifecycles[src] = tokenLifecycle.provide({ actors: { ...shared.actors, acquireToken: logic as never }, actions: shared.actions });
   }
   const modelSettings = new Map(Object.entries(options.models ?? {}).filter(([id]) => settingsOf.has(id)));
   const syncLogic = modelSync.provide({

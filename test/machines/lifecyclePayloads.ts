@@ -27,7 +27,8 @@ const storeReads = Object.values(stored).map((output) => ({ output }));
 export const payloads: Record<string, object[]> = {
   'TOKEN.NEEDED': [{ interactive: false }, { interactive: true }],
   'TOKEN.REJECTED': ['at-store', 'at-stale', 'at-refreshed', 'at-acquired', 'at-unknown'].map((accessToken) => ({ accessToken })),
-  'LOCK.FAILED': [{ error: error('lock_timeout') }],
+  'xstate.done.actor.lock': [{ output: 'p#1' }],
+  'xstate.error.actor.lock': [{ error: error('lock_timeout') }],
   'xstate.done.actor.load': storeReads,
   'xstate.error.actor.load': [{ error: error('storage') }],
   'xstate.done.actor.reread': storeReads,
