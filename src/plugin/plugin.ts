@@ -1,6 +1,6 @@
 import { displayName, mergeModels, type ModelEntry } from '../adapters/models/index.js';
 import { fromOpenCodeLogLevel, parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
-import { TokenError } from '../errors.js';
+import { needsLogin, TokenError } from '../errors.js';
 import type { FlowDeps, FlowNotice } from '../flows/index.js';
 import { isUserFlow } from '../machines/token.js';
 import type { AuthHook, ChatModelInput, Hooks, OpenCodeConfig, Plugin, PluginInput } from './opencodeTypes.js';
@@ -25,7 +25,6 @@ export const LOGIN_LABELS = {
 } as const;
 
 /** Codes of a failed token lookup that only a login can fix. */
-const LOGIN_CODES = new Set(['interaction_required', 'no_refresh_token', 'invalid_grant', 'evicted', 'expired_token', 'access_denied']);
 
 /** How long `opencode auth login` waits for the flow to show its URL or code before returning to OpenCode. */
 const FIRST_NOTICE_WAIT_MS = 20_000;
@@ -283,7 +282,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       headers = await running.engine.headers(providerId, { interactive: false });
     } catch (error) {
       const code = error instanceof TokenError ? error.code : undefined;
-      if (!code || !LOGIN_CODES.has(code) || !isUserFlow(flowOf(provider))) throw error;
+      if (!code || !needsLogin(code) || !isUserFlow(flowOf(provider))) throw error;
       if (!mayLogin()) {
         throw new Error(
           `[${providerId}] not logged in to ${provider.name} — run \`opencode auth login\`, pick "${provider.name}" and "${LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS]}"` +
