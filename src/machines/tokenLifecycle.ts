@@ -1,13 +1,11 @@
-import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, emit, fromPromise, setup } from 'xstate';
 import type { TokenErrorInfo } from '../errors.js';
 import {
   DEFAULT_RETRY_AFTER_FAILURE_MS,
   DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS,
   refreshSchedule,
-  type RefreshSchedule,
-  type TimingPolicy,
 } from './refreshWindow.js';
-import { isUserFlow, type FlowName, type TokenSet } from './token.js';
+import { isUserFlow, type TokenSet } from './token.js';
 import type { FlowResult } from './flowResult.js';
 import { unprovidedActors } from './notProvided.js';
 import { clampTimerMs } from './timerLimit.js';
@@ -16,98 +14,27 @@ import { codeOf, errorInfo, isDeadGrantCode, isPermanent, lifecycleErrors, login
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
  *
- *   loading → valid → expiring → renewing{locking → rereading → refreshing | reacquiring → persisting} → valid
- *                                         ↘ uncertain / needsReauth / evicted
+ *   loading → valid → expiring → renewing{locking → rereading → refreshing | reacquiring(flow child) → persisting} → valid
+ *                                         ↘ recovering → retiring → needsReauth   ↘ coolingDown → resuming
  *
  * Everything with I/O (the store, the lock, the IdP, the clock) comes in through the named actors and the
  * clock given as input; the machine only decides. Renewal always runs inside the cross-process lock and
  * starts by re-reading the store, so a token another process already renewed is adopted, never re-spent.
  */
 
-/** The part of a stored record the lifecycle reasons about (no secrets beyond the token itself). */
-export interface StoredToken {
-  generation: number;
-  token?: TokenSet;
-  /** An `invalid_grant` (or a lost refresh answer) retired this record's refresh token. */
-  tombstone?: { reason: string; generation: number };
-}
-
-export interface LifecycleClock {
-  now(): number;
-}
-
-export interface LifecycleInput {
-  providerId: string;
-  flow: FlowName;
-  clock: LifecycleClock;
-  timing: TimingPolicy;
-  /**
-   * The flow machine's input (pure data: client id, scopes, …) without `interactive`, which the lifecycle
-   * adds per acquisition. The flow machine itself is the provided `acquireToken` actor: a child of this one.
-   */
-  acquisition?: Readonly<Record<string, unknown>>;
-}
-
-export interface LifecycleContext {
-  providerId: string;
-  flow: FlowName;
-  clock: LifecycleClock;
-  timing: TimingPolicy;
-  acquisition: Readonly<Record<string, unknown>>;
-  /** The token callers get (published: already persisted, or kept in memory after a failed write). */
-  token: TokenSet | null;
-  schedule: RefreshSchedule | null;
-  /** A renewed token on its way to the store; published only once written (persist before publish). */
-  candidate: TokenSet | null;
-  /** Store generation the held token came from or was written as; 0 = nothing stored yet. */
-  generation: number;
-  /** Whether the renewal under way may ask a human (browser or device code). */
-  interactive: boolean;
-  lastError: TokenErrorInfo | null;
-  /** The store refused our write: keep the token in memory and never adopt an older stored one. */
-  persistFailed: boolean;
-  /** The lock lease held by the renewal under way (opaque, no secret); null outside a renewal. */
-  lease: string | null;
-  /** Refresh answers lost (`uncertain`) since the last good token: the refresh token may be spent or not. */
-  doubtfulRefreshes: number;
-}
-
-export type LifecycleEvent =
-  | { type: 'TOKEN.NEEDED'; interactive?: boolean }
-  | { type: 'TOKEN.REJECTED'; accessToken: string }
-  | { type: 'STORE.CHANGED' }
-  | { type: 'LOGIN.REQUESTED' }
-  /** The caller of an interactive login gave up (its signal aborted): stop the flow, keep what is held. */
-  | { type: 'LOGIN.CANCELLED' }
-  | { type: 'LOGOUT' }
-  ;
-
-export type LifecycleEmitted =
-  | { type: 'token.renewed'; how: 'refreshed' | 'acquired' | 'adopted'; generation: number; expiresAt: number }
-  | { type: 'token.failed'; error: TokenErrorInfo }
-  | { type: 'store.persist_failed'; error: TokenErrorInfo }
-  | { type: 'logged_out' };
-
-export interface RenewInput {
-  providerId: string;
-  flow: FlowName;
-}
-export interface RefreshInput extends RenewInput {
-  refreshToken: string;
-}
-/** The provider's flow-machine input with whether a human may be asked now. */
-export interface AcquireInput extends Readonly<Record<string, unknown>> {
-  providerId: string;
-  interactive: boolean;
-}
-export interface PersistInput extends RenewInput {
-  token: TokenSet;
-  expectedGeneration: number;
-  tombstone?: { reason: string };
-}
-export interface LogoutInput extends RenewInput {
-  token: TokenSet | null;
-}
+export * from './lifecycleTypes.js';
+import type {
+  AcquireInput,
+  LifecycleContext,
+  LifecycleEmitted,
+  LifecycleEvent,
+  LifecycleInput,
+  LogoutInput,
+  PersistInput,
+  RefreshInput,
+  RenewInput,
+  StoredToken,
+} from './lifecycleTypes.js';
 
 const notProvided = unprovidedActors('tokenLifecycle');
 
