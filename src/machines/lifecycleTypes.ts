@@ -45,6 +45,8 @@ export interface LifecycleContext {
   lastError: TokenErrorInfo | null;
   /** The store refused our write: keep the token in memory and never adopt an older stored one. */
   persistFailed: boolean;
+  /** How the renewal under way got its token, until it is announced (`token.renewed`) once served. */
+  renewal: Renewal | null;
   /** The lock lease held by the renewal under way (opaque, no secret); null outside a renewal. */
   lease: string | null;
   /** Refresh answers lost (`uncertain`) since the last good token: the refresh token may be spent or not. */
@@ -61,8 +63,10 @@ export type LifecycleEvent =
   | { type: 'LOGOUT' }
   ;
 
+export type Renewal = 'refreshed' | 'acquired' | 'adopted';
+
 export type LifecycleEmitted =
-  | { type: 'token.renewed'; how: 'refreshed' | 'acquired' | 'adopted'; generation: number; expiresAt: number }
+  | { type: 'token.renewed'; how: Renewal; generation: number; expiresAt: number }
   | { type: 'token.failed'; error: TokenErrorInfo }
   | { type: 'store.persist_failed'; error: TokenErrorInfo }
   | { type: 'logged_out' };

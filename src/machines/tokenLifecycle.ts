@@ -32,6 +32,7 @@ import type {
   LogoutInput,
   PersistInput,
   RefreshInput,
+  Renewal,
   RenewInput,
   StoredToken,
 } from './lifecycleTypes.js';
@@ -66,6 +67,8 @@ const lifecycleSetup = setup({
      * gives back when the renewal ends, by whatever way. No caller can fake it: it is this child's done event.
      */
     acquireLock: fromPromise<string, RenewInput>(notProvided('acquireLock')),
+    /** Gives the lock back before a renewed or adopted token is published (a process may exit right after). */
+    returnLock: fromPromise<void, RenewInput & { lease: string }>(notProvided('returnLock')),
     refreshToken: fromPromise<TokenSet, RefreshInput>(notProvided('refreshToken')),
     /** The provider's flow machine (authorizationCode, deviceCode, assertionGrant, passthrough), invoked as a child. */
     acquireToken: fromPromise<FlowResult, AcquireInput>(notProvided('acquireToken')),
@@ -157,6 +160,7 @@ const lifecycleSetup = setup({
     /** Provided by the runtime (gives the lock file back); the machine only says when. */
     releaseLock: (_, _params: { lease: string }) => {},
     forgetLease: assign({ lease: null }),
+    clearRenewal: assign({ renewal: null }),
     /** Upstream said 401: the token stays stored but is no longer served. */
     distrustToken: assign(({ context }) => ({
       schedule: context.schedule ? { ...context.schedule, softAt: -Infinity, hardAt: -Infinity } : null,
@@ -168,7 +172,9 @@ const lifecycleSetup = setup({
       lastError: context.lastError ? { ...context.lastError, fix: loginFix(context) } : lifecycleErrors.refreshTokenDead(context),
     })),
     forgetToken: assign({ token: null, schedule: null, candidate: null, interactive: false, generation: 0 }),
-    emitRenewed: emit(({ context }, params: { how: 'refreshed' | 'acquired' | 'adopted' }) => ({
+    /** Remembered until the lock is back: `token.renewed` is told when the token is served, not before. */
+    markRenewed: assign((_, params: { how: Renewal }) => ({ renewal: params.how })),
+    emitRenewed: emit(({ context }, params: { how: Renewal }) => ({
       type: 'token.renewed' as const,
       how: params.how,
       generation: context.generation,
@@ -220,6 +226,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
     lastError: null,
     persistFailed: false,
     lease: null,
+    renewal: null,
     doubtfulRefreshes: 0,
   }),
   initial: 'loading',
@@ -332,8 +339,8 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
 
     // The single flight: one renewal per provider in this process, under the cross-process lock.
     renewing: {
-      tags: [SERVABLE],
-      // Leaving the renewal, by any way, gives the lock back.
+      entry: 'clearRenewal',
+      // Leaving the renewal by a failure gives the lock back here; a success goes through `releasing`.
       exit: [{ type: 'releaseLock', params: ({ context }) => ({ lease: context.lease ?? '' }) }, 'forgetLease'],
       on: {
         'LOGIN.CANCELLED': {
@@ -348,6 +355,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
       initial: 'locking',
       states: {
         locking: {
+          tags: [SERVABLE],
           invoke: {
             id: 'lock',
             src: 'acquireLock',
@@ -361,6 +369,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         },
         // Decide inside the lock, on what is stored now, not on what we read before waiting.
         rereading: {
+          tags: [SERVABLE],
           invoke: {
             id: 'reread',
             src: 'readStore',
@@ -368,10 +377,10 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
             onDone: [
               {
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
-                target: '#tokenLifecycle.valid',
+                target: 'releasing',
                 actions: [
                   { type: 'holdStoredToken', params: ({ event }) => event.output! },
-                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                  { type: 'markRenewed', params: { how: 'adopted' } },
                 ],
               },
               {
@@ -406,6 +415,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         },
         // A refresh token is sent at most once: no retry here, and a lost answer goes to `uncertain`.
         refreshing: {
+          tags: [SERVABLE],
           invoke: {
             id: 'refresh',
             src: 'refreshToken',
@@ -437,6 +447,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         // retired; a lost answer never is (only an `invalid_grant` means the refresh token is dead): the
         // access token is served to its hard deadline, then the refresh is tried once more.
         recovering: {
+          tags: [SERVABLE],
           invoke: {
             id: 'recover',
             src: 'readStore',
@@ -444,10 +455,10 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
             onDone: [
               {
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
-                target: '#tokenLifecycle.valid',
+                target: 'releasing',
                 actions: [
                   { type: 'holdStoredToken', params: ({ event }) => event.output! },
-                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                  { type: 'markRenewed', params: { how: 'adopted' } },
                 ],
               },
               {
@@ -466,6 +477,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         // Tombstone the dead refresh token so other processes ask for a login instead of re-spending it.
         // The access token stays stored untouched: nothing ever blanks stored credentials.
         retiring: {
+          tags: [SERVABLE],
           invoke: {
             id: 'retire',
             src: 'writeStore',
@@ -485,6 +497,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         },
         // The flow machine runs as this actor's child; its typed result decides, nothing is thrown.
         reacquiring: {
+          tags: [SERVABLE],
           invoke: {
             id: 'acquire',
             src: 'acquireToken',
@@ -523,6 +536,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         },
         // Persist before publishing: a rotated refresh token is on disk before any caller sees the new token.
         persisting: {
+          tags: [SERVABLE],
           invoke: {
             id: 'persist',
             src: 'writeStore',
@@ -533,13 +547,14 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
               expectedGeneration: context.generation,
             }),
             onDone: {
-              target: '#tokenLifecycle.valid',
+              target: 'releasing',
               actions: [
                 'publishCandidate',
                 { type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) },
-                { type: 'emitRenewed', params: ({ context }) => ({ how: context.interactive || !isUserFlow(context.flow) ? 'acquired' : 'refreshed' }) },
+                { type: 'markRenewed', params: ({ context }) => ({ how: context.interactive || !isUserFlow(context.flow) ? 'acquired' : 'refreshed' }) },
               ],
             },
+            // The store refused the write: served from memory at once (the lock is dropped on the way out).
             onError: {
               target: '#tokenLifecycle.valid',
               actions: [
@@ -548,6 +563,17 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
                 { type: 'emitPersistFailed', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
               ],
             },
+          },
+        },
+        // The new (or adopted) token is held but not served until the lock is back: a process that exits
+        // right after its caller got the token leaves no lock behind for the others to break.
+        releasing: {
+          invoke: {
+            id: 'release',
+            src: 'returnLock',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, lease: context.lease ?? '' }),
+            onDone: { target: '#tokenLifecycle.valid', actions: ['forgetLease', { type: 'emitRenewed', params: ({ context }) => ({ how: context.renewal! }) }, 'clearRenewal'] },
+            onError: { target: '#tokenLifecycle.valid', actions: ['forgetLease', { type: 'emitRenewed', params: ({ context }) => ({ how: context.renewal! }) }, 'clearRenewal'] },
           },
         },
       },

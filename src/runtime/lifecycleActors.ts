@@ -86,15 +86,17 @@ export function lifecycleImplementations(effectsOf: (providerId: string) => Life
   /** The locks held by renewals under way, by lease; `releaseLock` gives one back. */
   const leases = new Map<string, LockHandle>();
   let leaseCount = 0;
+  const release = (lease: string): Promise<void> => {
+    const handle = leases.get(lease);
+    if (!handle) return Promise.resolve();
+    leases.delete(lease);
+    return handle.release().catch(() => {
+      // the lock file's owner check and stale-lock recovery cover a release that could not finish
+    });
+  };
   const actions = {
-    releaseLock: (_: unknown, params: { lease: string }) => {
-      const handle = leases.get(params.lease);
-      if (!handle) return;
-      leases.delete(params.lease);
-      void handle.release().catch(() => {
-        // the lock file's owner check and stale-lock recovery cover a release that could not finish
-      });
-    },
+    // A renewal that failed: give the lock back without waiting.
+    releaseLock: (_: unknown, params: { lease: string }) => void release(params.lease),
   };
   const actors = {
     readStore: fromPromise<StoredToken | undefined, RenewInput>(({ input }) => effectsOf(input.providerId).readStore()),
@@ -111,6 +113,7 @@ export function lifecycleImplementations(effectsOf: (providerId: string) => Life
       return lease;
     }),
 
+    returnLock: fromPromise<void, RenewInput & { lease: string }>(({ input }) => release(input.lease)),
     refreshToken: fromPromise<TokenSet, RefreshInput>(({ input, signal }) => effectsOf(input.providerId).refresh(input.refreshToken, signal)),
     writeStore: fromPromise<StoredToken, PersistInput>(({ input }) => effectsOf(input.providerId).write(input)),
     logout: fromPromise<void, LogoutInput>(({ input }) => effectsOf(input.providerId).logout()),

@@ -29,6 +29,8 @@ export const payloads: Record<string, object[]> = {
   'TOKEN.REJECTED': ['at-store', 'at-stale', 'at-refreshed', 'at-acquired', 'at-unknown'].map((accessToken) => ({ accessToken })),
   'xstate.done.actor.lock': [{ output: 'p#1' }],
   'xstate.error.actor.lock': [{ error: error('lock_timeout') }],
+  'xstate.done.actor.release': [{ output: undefined }],
+  'xstate.error.actor.release': [{ error: error('storage') }],
   'xstate.done.actor.load': storeReads,
   'xstate.error.actor.load': [{ error: error('storage') }],
   'xstate.done.actor.reread': storeReads,

@@ -66,6 +66,7 @@ describe('tokenLifecycle timing on a real actor', () => {
         actors: {
           readStore: fromPromise(async () => ({ generation: 1, token: stored })),
           acquireLock: fromPromise(async () => 'lease'),
+          returnLock: fromPromise(async () => undefined),
           refreshToken: fromPromise(async () => {
             refreshes++;
             return { ...stored, accessToken: 'at-2', issuedAt: Date.now(), expiresAt: Date.now() + 8 * S };

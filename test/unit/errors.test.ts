@@ -31,9 +31,9 @@ describe('the error taxonomy', () => {
   it('needsLogin / isPermanent / isTransient: no code is more than one of them', async () => {
     const { TOKEN_ERROR_CODES, needsLogin, isPermanent, isTransient } = await import('../../src/errors.js');
     for (const code of TOKEN_ERROR_CODES) expect([needsLogin(code), isPermanent(code), isTransient(code)].filter(Boolean).length).toBeLessThanOrEqual(1);
-    expect(['invalid_grant', 'interaction_required', 'no_refresh_token'].every(needsLogin)).toBe(true);
-    expect(['invalid_client', 'invalid_scope', 'config'].every(isPermanent)).toBe(true);
-    expect(['transient', 'timeout', 'uncertain', 'lock_timeout'].every(isTransient)).toBe(true);
+    expect((['invalid_grant', 'interaction_required', 'no_refresh_token'] as const).every(needsLogin)).toBe(true);
+    expect((['invalid_client', 'invalid_scope', 'config'] as const).every(isPermanent)).toBe(true);
+    expect((['transient', 'timeout', 'uncertain', 'lock_timeout'] as const).every(isTransient)).toBe(true);
   });
 
   it('fromErrorInfo is the inverse of toJSON: same text, no doubled prefix or fix', async () => {
