@@ -413,7 +413,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
             },
           ],
         },
-        // A refresh token is sent at most once: no retry here, and a lost answer goes to `uncertain`.
+        // A refresh token is sent once per attempt: no blind retry here; a lost answer goes to `recovering`.
         refreshing: {
           tags: [SERVABLE],
           invoke: {
