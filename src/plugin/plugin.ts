@@ -100,7 +100,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     try {
       await running.engine.login(providerId, onNotice ? { onNotice } : {});
     } catch (error) {
-      log().warn('login_failed', { providerId, via, code: error instanceof TokenError ? error.code : undefined, message: error instanceof Error ? error.message : String(error) });
+      log().warn('login_failed', { providerId, via, errorCode: error instanceof TokenError ? error.code : undefined, message: error instanceof Error ? error.message : String(error) });
       throw error;
     }
     log().info('login_succeeded', { providerId, via });
