@@ -28,6 +28,8 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 export const DEFAULT_REDIRECT_PATH = '/oauth2/callback';
+/** How long a browser or device login may take: the one default (the schema applies it; runners fall back to it). */
+export const DEFAULT_LOGIN_TIMEOUT_SEC = 300;
 
 /** Flows that exchange a platform identity and so need a subject token. */
 export const FEDERATED_FLOWS: readonly FlowKind[] = ['jwt_bearer', 'token_exchange'];
@@ -332,7 +334,7 @@ export const providerEntries = {
     origin: 'new',
     doc: 'Path of the loopback redirect URI `http://127.0.0.1:<port><path>`.',
   }),
-  loginTimeoutSec: documented(v.optional(intInRange(10, 3_600), 300), {
+  loginTimeoutSec: documented(v.optional(intInRange(10, 3_600), DEFAULT_LOGIN_TIMEOUT_SEC), {
     type: 'integer 10–3600',
     origin: 'new',
     doc: 'How long an interactive login (browser callback or device code) may take.',

@@ -18,15 +18,21 @@ import type { FlowConfig, FlowDeps } from './types.js';
 export const nowOf = (deps: FlowDeps) => deps.now ?? Date.now;
 export const loggerOf = (deps: FlowDeps): Logger => deps.logger ?? silentLogger;
 
+/** A provider's settings without the per-acquisition parts: what discovery and token calls read. */
+type CallSettings = Omit<FlowConfig, 'interactive' | 'notify'>;
+
+/** Discovery for one provider (explicit endpoints first); the one way the flows and the refresh find endpoints. */
+export function metadataFor(config: CallSettings, deps: FlowDeps, needs: MetadataNeed[], signal?: AbortSignal): Promise<ServerMetadata> {
+  return resolveMetadata(config.issuer, config.endpoints ?? {}, deps.http, {
+    providerId: config.providerId,
+    ...(signal ? { signal } : {}),
+    needs,
+    ...(config.httpTimeoutMs !== undefined ? { timeoutMs: config.httpTimeoutMs } : {}),
+  });
+}
+
 export function discoverActor(config: FlowConfig, deps: FlowDeps, needs: MetadataNeed[]) {
-  return fromPromise<ServerMetadata, DiscoverInput>(({ signal }) =>
-    resolveMetadata(config.issuer, config.endpoints ?? {}, deps.http, {
-      providerId: config.providerId,
-      signal,
-      needs,
-      ...(config.httpTimeoutMs !== undefined ? { timeoutMs: config.httpTimeoutMs } : {}),
-    }),
-  );
+  return fromPromise<ServerMetadata, DiscoverInput>(({ signal }) => metadataFor(config, deps, needs, signal));
 }
 
 export function pkceActor(deps: FlowDeps) {
@@ -38,9 +44,13 @@ export function openUrlActor(config: FlowConfig, deps: FlowDeps) {
   return fromPromise<void, OpenUrlInput>(({ input }) => open(input.url, { providerId: config.providerId }));
 }
 
-/** One token-endpoint call; the machine said what to ask for, this adds who asks and how long to wait. */
-function callTokenEndpoint(config: FlowConfig, deps: FlowDeps, input: TokenCallInput, signal: AbortSignal): Promise<TokenSet> {
+/**
+ * One token-endpoint call; the machine said what to ask for, this adds who asks and how long to wait.
+ * The one way every grant is sent (the lifecycle's refresh too, `oneShot`: never re-sent blindly).
+ */
+export function callTokenEndpoint(config: CallSettings, deps: FlowDeps, input: TokenCallInput, signal: AbortSignal, options: { oneShot?: boolean } = {}): Promise<TokenSet> {
   return deps.http.requestToken({
+    ...(options.oneShot ? { oneShot: true } : {}),
     providerId: config.providerId,
     tokenEndpoint: input.tokenEndpoint,
     issuer: input.issuer,

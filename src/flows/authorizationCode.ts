@@ -5,7 +5,8 @@ import { clockTime, discoverActor, loggerOf, loopbackActor, nowOf, openUrlActor,
 import { runFlowMachine } from './runMachine.js';
 import type { FlowConfig, FlowDeps } from './types.js';
 
-export const DEFAULT_LOGIN_TIMEOUT_SEC = 120;
+export { DEFAULT_LOGIN_TIMEOUT_SEC } from '../config/providerSchema.js';
+import { DEFAULT_LOGIN_TIMEOUT_SEC } from '../config/providerSchema.js';
 
 export function authorizationCodeInput(config: FlowConfig): AuthorizationCodeInput {
   return {

@@ -12,3 +12,5 @@ export * from './flowResult.js';
 export * from './flowSubject.js';
 export * from './flowTypes.js';
 export * from './modelSync.js';
+/** Types the flow machines' contexts and actor outputs carry. */
+export type { DeviceAuthorization, ServerMetadata } from '../adapters/http/types.js';

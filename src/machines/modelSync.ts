@@ -1,4 +1,6 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
+import { clampTimerMs } from './timerLimit.js';
+import { needsLogin, type TokenErrorCode } from '../errors.js';
 import { unprovidedActors } from './notProvided.js';
 
 /**
@@ -81,7 +83,6 @@ export interface FetchModelsInput {
 const notProvided = unprovidedActors('modelSync');
 
 /** Codes of a token lookup that only a login can fix: waiting is right, retrying is not. */
-const LOGIN_CODES = new Set(['interaction_required', 'no_refresh_token', 'invalid_grant', 'evicted', 'access_denied', 'expired_token']);
 
 export function syncErrorOf(error: unknown): SyncError {
   if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
@@ -108,7 +109,7 @@ export const modelSync = setup({
     fetchModels: fromPromise<SyncedModel[], FetchModelsInput>(notProvided('fetchModels')),
   },
   guards: {
-    needsLogin: (_, params: { error: unknown }) => LOGIN_CODES.has(syncErrorOf(params.error).code),
+    needsLogin: (_, params: { error: unknown }) => needsLogin(syncErrorOf(params.error).code as TokenErrorCode),
     listChanged: ({ context }, params: { models: readonly SyncedModel[] }) => !sameModelList(context.models, params.models),
   },
   actions: {
@@ -142,14 +143,15 @@ export const modelSync = setup({
     })),
   },
   delays: {
-    syncInterval: ({ context }) => context.timing.intervalMs,
+    // Clamped (timerLimit.ts): a sync that comes early after 24.8 days is harmless, one that comes at once is not.
+    syncInterval: ({ context }) => clampTimerMs(context.timing.intervalMs),
     /** base · 2^(failures−1), capped by backoffMaxMs and by the interval (a retry never waits longer than a sync). */
     retryBackoff: ({ context }) =>
-      Math.min(
+      clampTimerMs(Math.min(
         context.timing.backoffBaseMs * 2 ** Math.max(0, context.failures - 1),
         context.timing.backoffMaxMs,
         context.timing.intervalMs,
-      ),
+      )),
   },
 }).createMachine({
   id: 'modelSync',

@@ -1,5 +1,6 @@
 import { assign, emit, setup, type ActorRefFrom } from 'xstate';
 import { tokenLifecycle, type LifecycleInput } from './tokenLifecycle.js';
+import { modelSync, type ModelSyncInput } from './modelSync.js';
 
 /**
  * The root of an engine: one tokenLifecycle per provider, spawned by name (so one provided machine serves
@@ -11,14 +12,25 @@ export interface RegistryInput {
   providers: readonly LifecycleInput[];
   /** Restarts per provider before it is left failed (default 3). */
   maxRestarts?: number;
+  /**
+   * The provided actor each provider's lifecycle is spawned from (default `tokenLifecycle`): a provider's
+   * own lifecycle carries its flow machine as the `acquireToken` child.
+   */
+  sources?: Readonly<Record<string, string>>;
+  /** Providers whose gateway model list is kept current: one modelSync each, spawned beside its lifecycle. */
+  modelSyncs?: readonly ModelSyncInput[];
 }
 
 type LifecycleRef = ActorRefFrom<typeof tokenLifecycle>;
+type ModelSyncRef = ActorRefFrom<typeof modelSync>;
 
 export interface RegistryContext {
   /** The live lifecycle actor of each provider. */
   lifecycles: Record<string, LifecycleRef>;
+  /** The model sync of each provider that has one (`models:<id>`). */
+  modelSyncs: Record<string, ModelSyncRef>;
   inputs: Record<string, LifecycleInput>;
+  sources: Readonly<Record<string, string>>;
   /** Child actor id → provider id (a restarted provider gets a new child id). */
   providerOfChild: Record<string, string>;
   restarts: Record<string, number>;
@@ -31,8 +43,14 @@ export type RegistryEmitted =
   | { type: 'provider.restarted'; providerId: string; restarts: number }
   | { type: 'provider.failed'; providerId: string };
 
+export const modelSyncChildId = (providerId: string) => `models:${providerId}`;
+
 export const lifecycleChildId = (providerId: string, restarts: number) =>
   restarts === 0 ? `token:${providerId}` : `token:${providerId}#${restarts}`;
+
+// The source names are provided at run time (one per provider), so they are outside setup()'s static types.
+const spawnLifecycle = (spawn: any, sources: Readonly<Record<string, string>>, providerId: string, id: string, input: LifecycleInput): LifecycleRef =>
+  spawn((sources[providerId] ?? 'tokenLifecycle') as 'tokenLifecycle', { id, input });
 
 const failedChild = (event: RegistryEvent) => event.type.slice('xstate.error.actor.'.length);
 
@@ -43,7 +61,7 @@ export const providerRegistry = setup({
     input: {} as RegistryInput,
     emitted: {} as RegistryEmitted,
   },
-  actors: { tokenLifecycle },
+  actors: { tokenLifecycle, modelSync },
   guards: {
     /** A crash loop stops here: the provider stays failed and says so, the others carry on. */
     mayRestart: ({ context, event }) => {
@@ -57,7 +75,7 @@ export const providerRegistry = setup({
       const restarts = (context.restarts[providerId] ?? 0) + 1;
       const id = lifecycleChildId(providerId, restarts);
       return {
-        lifecycles: { ...context.lifecycles, [providerId]: spawn('tokenLifecycle', { id, input: context.inputs[providerId]! }) },
+        lifecycles: { ...context.lifecycles, [providerId]: spawnLifecycle(spawn, context.sources, providerId, id, context.inputs[providerId]!) },
         providerOfChild: { ...context.providerOfChild, [id]: providerId },
         restarts: { ...context.restarts, [providerId]: restarts },
       };
@@ -79,11 +97,15 @@ export const providerRegistry = setup({
     const providerOfChild: Record<string, string> = {};
     for (const provider of input.providers) {
       const id = lifecycleChildId(provider.providerId, 0);
-      lifecycles[provider.providerId] = spawn('tokenLifecycle', { id, input: provider });
+      lifecycles[provider.providerId] = spawnLifecycle(spawn, input.sources ?? {}, provider.providerId, id, provider);
       inputs[provider.providerId] = provider;
       providerOfChild[id] = provider.providerId;
     }
-    return { lifecycles, inputs, providerOfChild, restarts: {}, maxRestarts: input.maxRestarts ?? 3 };
+    const modelSyncs: Record<string, ModelSyncRef> = {};
+    for (const sync of input.modelSyncs ?? []) {
+      modelSyncs[sync.providerId] = spawn('modelSync', { id: modelSyncChildId(sync.providerId), input: sync });
+    }
+    return { lifecycles, modelSyncs, inputs, sources: input.sources ?? {}, providerOfChild, restarts: {}, maxRestarts: input.maxRestarts ?? 3 };
   },
   initial: 'running',
   states: {

@@ -1,134 +1,49 @@
-import { assign, emit, fromCallback, fromPromise, setup } from 'xstate';
-import type { TokenErrorCode, TokenErrorInfo } from '../errors.js';
+import { assign, emit, fromPromise, setup } from 'xstate';
+import type { TokenErrorInfo } from '../errors.js';
 import {
   DEFAULT_RETRY_AFTER_FAILURE_MS,
   DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS,
   refreshSchedule,
-  type RefreshSchedule,
-  type TimingPolicy,
 } from './refreshWindow.js';
-import { isUserFlow, type FlowName, type TokenSet } from './token.js';
+import { isUserFlow, type TokenSet } from './token.js';
+import type { FlowResult } from './flowResult.js';
 import { unprovidedActors } from './notProvided.js';
+import { clampTimerMs } from './timerLimit.js';
+import { codeOf, errorInfo, isDeadGrantCode, isPermanent, lifecycleErrors, loginFix, needsLogin } from './lifecycleErrors.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
  *
- *   loading → valid → expiring → renewing{locking → rereading → refreshing | reacquiring → persisting} → valid
- *                                         ↘ uncertain / needsReauth / evicted
+ *   loading → valid → expiring → renewing{locking → rereading → refreshing | reacquiring(flow child) → persisting} → valid
+ *                                         ↘ recovering → retiring → needsReauth   ↘ coolingDown → resuming
  *
  * Everything with I/O (the store, the lock, the IdP, the clock) comes in through the named actors and the
  * clock given as input; the machine only decides. Renewal always runs inside the cross-process lock and
  * starts by re-reading the store, so a token another process already renewed is adopted, never re-spent.
  */
 
-/** The part of a stored record the lifecycle reasons about (no secrets beyond the token itself). */
-export interface StoredToken {
-  generation: number;
-  token?: TokenSet;
-  /** An `invalid_grant` (or a lost refresh answer) retired this record's refresh token. */
-  tombstone?: { reason: string; generation: number };
-}
-
-export interface LifecycleClock {
-  now(): number;
-}
-
-export interface LifecycleInput {
-  providerId: string;
-  flow: FlowName;
-  clock: LifecycleClock;
-  timing: TimingPolicy;
-}
-
-export interface LifecycleContext {
-  providerId: string;
-  flow: FlowName;
-  clock: LifecycleClock;
-  timing: TimingPolicy;
-  /** The token callers get (published: already persisted, or kept in memory after a failed write). */
-  token: TokenSet | null;
-  schedule: RefreshSchedule | null;
-  /** A renewed token on its way to the store; published only once written (persist before publish). */
-  candidate: TokenSet | null;
-  /** Store generation the held token came from or was written as; 0 = nothing stored yet. */
-  generation: number;
-  /** Whether the renewal under way may ask a human (browser or device code). */
-  interactive: boolean;
-  lastError: TokenErrorInfo | null;
-  /** The store refused our write: keep the token in memory and never adopt an older stored one. */
-  persistFailed: boolean;
-}
-
-export type LifecycleEvent =
-  | { type: 'TOKEN.NEEDED'; interactive?: boolean }
-  | { type: 'TOKEN.REJECTED'; accessToken: string }
-  | { type: 'STORE.CHANGED' }
-  | { type: 'LOGIN.REQUESTED' }
-  | { type: 'LOGOUT' }
-  | { type: 'LOCK.ACQUIRED' }
-  | { type: 'LOCK.FAILED'; error: TokenErrorInfo };
-
-export type LifecycleEmitted =
-  | { type: 'token.renewed'; how: 'refreshed' | 'acquired' | 'adopted'; generation: number; expiresAt: number }
-  | { type: 'token.failed'; error: TokenErrorInfo }
-  | { type: 'store.persist_failed'; error: TokenErrorInfo }
-  | { type: 'logged_out' };
-
-export interface RenewInput {
-  providerId: string;
-  flow: FlowName;
-}
-export interface RefreshInput extends RenewInput {
-  refreshToken: string;
-}
-export interface AcquireInput extends RenewInput {
-  interactive: boolean;
-}
-export interface PersistInput extends RenewInput {
-  token: TokenSet;
-  expectedGeneration: number;
-  tombstone?: { reason: string };
-}
-export interface LogoutInput extends RenewInput {
-  token: TokenSet | null;
-}
+export * from './lifecycleTypes.js';
+import type {
+  AcquireInput,
+  LifecycleContext,
+  LifecycleEmitted,
+  LifecycleEvent,
+  LifecycleInput,
+  LogoutInput,
+  PersistInput,
+  RefreshInput,
+  Renewal,
+  RenewInput,
+  StoredToken,
+} from './lifecycleTypes.js';
 
 const notProvided = unprovidedActors('tokenLifecycle');
 
-const errorInfo = (
-  context: Pick<LifecycleContext, 'providerId'>,
-  error: unknown,
-  fallback: TokenErrorCode = 'transient',
-): TokenErrorInfo => {
-  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
-    const e = error as TokenErrorInfo;
-    return {
-      code: e.code,
-      providerId: e.providerId ?? context.providerId,
-      message: e.message,
-      ...(e.fix ? { fix: e.fix } : {}),
-      ...(e.status !== undefined ? { status: e.status } : {}),
-      ...(e.oauthError ? { oauthError: e.oauthError } : {}),
-    };
-  }
-  return { code: fallback, providerId: context.providerId, message: `[${context.providerId}] renewal failed` };
-};
-
-/** Failures no retry can fix: the client, grant or scope is wrong until the config (or the IdP) changes. */
-const PERMANENT_FAILURES: readonly string[] = ['invalid_client', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_request', 'config'];
-
-const codeOf = (error: unknown): string | undefined =>
-  error && typeof error === 'object' && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-
-const loginFix = (context: Pick<LifecycleContext, 'providerId' | 'flow'>) =>
-  `log in again: \`opencode auth login\` and pick ${context.providerId} (${context.flow.replace('_', ' ')})`;
-
-const loginRequired = (context: Pick<LifecycleContext, 'providerId' | 'flow'>, code: TokenErrorCode, why: string): TokenErrorInfo => ({
-  code,
-  providerId: context.providerId,
-  message: `[${context.providerId}] ${why}`,
-  fix: loginFix(context),
-});
+/**
+ * The states whose held token may be handed out (until its hard deadline, `context.schedule.hardAt`): the
+ * runtime reads this tag and the published token synchronously, without sending the actor anything.
+ */
+export const SERVABLE = 'servable';
 
 /** A stored record whose token this process may use right now instead of renewing. */
 const usableStored = (context: LifecycleContext, stored: StoredToken | undefined): stored is StoredToken & { token: TokenSet } => {
@@ -138,7 +53,7 @@ const usableStored = (context: LifecycleContext, stored: StoredToken | undefined
   return true;
 };
 
-export const tokenLifecycle = setup({
+const lifecycleSetup = setup({
   types: {
     context: {} as LifecycleContext,
     events: {} as LifecycleEvent,
@@ -147,10 +62,16 @@ export const tokenLifecycle = setup({
   },
   actors: {
     readStore: fromPromise<StoredToken | undefined, RenewInput>(notProvided('readStore')),
-    /** Holds the cross-process lock while the renewal states run; releasing is the cleanup. */
-    holdLock: fromCallback<LifecycleEvent, RenewInput>(notProvided('holdLock')),
+    /**
+     * Takes the cross-process lock (bounded wait); its output is an opaque lease the `releaseLock` action
+     * gives back when the renewal ends, by whatever way. No caller can fake it: it is this child's done event.
+     */
+    acquireLock: fromPromise<string, RenewInput>(notProvided('acquireLock')),
+    /** Gives the lock back before a renewed or adopted token is published (a process may exit right after). */
+    returnLock: fromPromise<void, RenewInput & { lease: string }>(notProvided('returnLock')),
     refreshToken: fromPromise<TokenSet, RefreshInput>(notProvided('refreshToken')),
-    acquireToken: fromPromise<TokenSet, AcquireInput>(notProvided('acquireToken')),
+    /** The provider's flow machine (authorizationCode, deviceCode, assertionGrant, passthrough), invoked as a child. */
+    acquireToken: fromPromise<FlowResult, AcquireInput>(notProvided('acquireToken')),
     writeStore: fromPromise<StoredToken, PersistInput>(notProvided('writeStore')),
     logout: fromPromise<void, LogoutInput>(notProvided('logout')),
   },
@@ -178,13 +99,28 @@ export const tokenLifecycle = setup({
     rejectsCurrentToken: ({ context }, params: { accessToken: string }) =>
       !!context.token && context.token.accessToken === params.accessToken,
     /** Strict policy, write side: a user flow's acquisition must yield a refresh token. */
-    acquiredUserTokenLacksRefreshToken: ({ context }, token: TokenSet) => isUserFlow(context.flow) && !token.refreshToken,
-    isInvalidGrant: (_, params: { error: unknown }) => codeOf(params.error) === 'invalid_grant',
+    acquiredUserTokenLacksRefreshToken: ({ context }, result: FlowResult) =>
+      result.status === 'succeeded' && isUserFlow(context.flow) && !result.token.refreshToken,
+    flowFailed: (_, result: FlowResult) => result.status === 'failed',
+    /**
+     * The IdP refused the refresh token itself: revoked/spent (`invalid_grant`), or it wants the user back
+     * (`interaction_required`, also Entra's and OIDC's login_required / consent_required): a login is needed.
+     */
+    isDeadGrant: (_, params: { error: unknown }) => isDeadGrantCode(codeOf(params.error)),
+    /** The renewal under way was refused as a dead grant (the recovery re-read decides on it). */
+    failedOnDeadGrant: ({ context }) => isDeadGrantCode(context.lastError?.code),
     isUncertain: (_, params: { error: unknown }) => codeOf(params.error) === 'uncertain',
-    isLoginFailure: ({ context }, params: { error: unknown }) =>
-      isUserFlow(context.flow) && ['access_denied', 'expired_token', 'invalid_grant', 'interaction_required'].includes(codeOf(params.error) ?? ''),
+    isLoginFailure: ({ context }, params: { error: TokenErrorInfo }) =>
+      isUserFlow(context.flow) && needsLogin(params.error.code),
     holdsTokenOnlyALoginCanRenew: ({ context }) => !!context.token && isUserFlow(context.flow) && !context.token.refreshToken,
     softWindowOpen: ({ context }) => !!context.schedule && context.clock.now() >= context.schedule.softAt,
+    /** The held token is before its hard deadline (and not distrusted): it may be handed out. */
+    heldTokenServable: ({ context }) => !!context.token && !!context.schedule && context.clock.now() < context.schedule.hardAt,
+    /** A lost refresh answer: until the token can no longer be served, do not risk the refresh token again. */
+    waitingOutDoubt: ({ context }) =>
+      context.doubtfulRefreshes > 0 && !!context.token && !!context.schedule && context.clock.now() < context.schedule.hardAt,
+    /** The first lost answer: one more attempt is worth it (see docs/lifecycle.md, "A lost refresh answer"). */
+    firstDoubt: ({ context }) => context.doubtfulRefreshes === 1,
     /** A token the next demand can renew unattended: any machine-flow token, a user token with its refresh token. */
     holdsRenewableToken: ({ context }) => !!context.token && (!isUserFlow(context.flow) || !!context.token.refreshToken),
   },
@@ -192,7 +128,7 @@ export const tokenLifecycle = setup({
     /** Take over a stored record's token (our start, or another process's renewal). */
     holdStoredToken: assign(({ context }, stored: StoredToken) => {
       const token = isUserFlow(context.flow) ? stored.token! : withoutRefreshToken(stored.token!);
-      return { token, schedule: refreshSchedule(token, context.timing), generation: stored.generation, lastError: null };
+      return { token, schedule: refreshSchedule(token, context.timing), generation: stored.generation, lastError: null, doubtfulRefreshes: 0 };
     }),
     /** A refresh answer without a refresh token keeps the one we sent (RFC 6749 §6 allows either). */
     holdRefreshedToken: assign(({ context }, params: { token: TokenSet }) => {
@@ -207,6 +143,7 @@ export const tokenLifecycle = setup({
       schedule: context.candidate ? refreshSchedule(context.candidate, context.timing) : null,
       candidate: null,
       lastError: null,
+      doubtfulRefreshes: 0,
     })),
     /** Track the store's generation (for the compare-and-swap write); a retired refresh token is dropped. */
     observeStore: assign(({ context }, stored: StoredToken | undefined) => {
@@ -218,6 +155,12 @@ export const tokenLifecycle = setup({
     }),
     recordGeneration: assign((_, params: { generation: number }) => ({ generation: params.generation, persistFailed: false })),
     recordError: assign((_, params: { error: TokenErrorInfo }) => ({ lastError: params.error })),
+    countDoubt: assign(({ context }) => ({ doubtfulRefreshes: context.doubtfulRefreshes + 1 })),
+    holdLease: assign((_, params: { lease: string }) => ({ lease: params.lease })),
+    /** Provided by the runtime (gives the lock file back); the machine only says when. */
+    releaseLock: (_, _params: { lease: string }) => {},
+    forgetLease: assign({ lease: null }),
+    clearRenewal: assign({ renewal: null }),
     /** Upstream said 401: the token stays stored but is no longer served. */
     distrustToken: assign(({ context }) => ({
       schedule: context.schedule ? { ...context.schedule, softAt: -Infinity, hardAt: -Infinity } : null,
@@ -226,10 +169,12 @@ export const tokenLifecycle = setup({
     markPersistFailed: assign({ persistFailed: true }),
     /** The refresh token is dead: whatever the IdP said, the way out is a new login. */
     adviseLogin: assign(({ context }) => ({
-      lastError: context.lastError ? { ...context.lastError, fix: loginFix(context) } : loginRequired(context, 'invalid_grant', 'the refresh token is no longer valid'),
+      lastError: context.lastError ? { ...context.lastError, fix: loginFix(context) } : lifecycleErrors.refreshTokenDead(context),
     })),
     forgetToken: assign({ token: null, schedule: null, candidate: null, interactive: false, generation: 0 }),
-    emitRenewed: emit(({ context }, params: { how: 'refreshed' | 'acquired' | 'adopted' }) => ({
+    /** Remembered until the lock is back: `token.renewed` is told when the token is served, not before. */
+    markRenewed: assign((_, params: { how: Renewal }) => ({ renewal: params.how })),
+    emitRenewed: emit(({ context }, params: { how: Renewal }) => ({
       type: 'token.renewed' as const,
       how: params.how,
       generation: context.generation,
@@ -248,19 +193,31 @@ export const tokenLifecycle = setup({
   delays: {
     /** Longer when only a config change can help; short when the IdP may just be down for a moment. */
     retryAfterFailure: ({ context }) =>
-      PERMANENT_FAILURES.includes(context.lastError?.code ?? '')
-        ? (context.timing.retryAfterPermanentFailureMs ?? DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS)
-        : (context.timing.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS),
-    /** Until the soft window opens: the token stays fresh (and is served) until then. */
-    untilSoftWindow: ({ context }) => Math.max(0, (context.schedule?.softAt ?? 0) - context.clock.now()),
+      context.lastError && isPermanent(context.lastError.code)
+        ? clampTimerMs(context.timing.retryAfterPermanentFailureMs ?? DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS)
+        : clampTimerMs(context.timing.retryAfterFailureMs ?? DEFAULT_RETRY_AFTER_FAILURE_MS),
+    /** Until the soft window opens (at most one timer's reach: a 30-day token re-arms it). */
+    untilSoftWindow: ({ context }) => clampTimerMs((context.schedule?.softAt ?? 0) - context.clock.now()),
   },
-}).createMachine({
+});
+
+/**
+ * Handled alike wherever the lifecycle rests (acquiring, valid, expiring, coolingDown, needsReauth, evicted):
+ * a login request starts an interactive renewal; a store change (another process wrote) re-reads it.
+ */
+const loginOrReread = {
+  'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
+  'STORE.CHANGED': { target: 'loading' },
+} as const;
+
+export const tokenLifecycle = lifecycleSetup.createMachine({
   id: 'tokenLifecycle',
   context: ({ input }) => ({
     providerId: input.providerId,
     flow: input.flow,
     clock: input.clock,
     timing: input.timing,
+    acquisition: input.acquisition ?? { providerId: input.providerId },
     token: null,
     schedule: null,
     candidate: null,
@@ -268,6 +225,9 @@ export const tokenLifecycle = setup({
     interactive: false,
     lastError: null,
     persistFailed: false,
+    lease: null,
+    renewal: null,
+    doubtfulRefreshes: 0,
   }),
   initial: 'loading',
   on: {
@@ -287,7 +247,7 @@ export const tokenLifecycle = setup({
             actions: {
               type: 'recordError',
               params: ({ context }) => ({
-                error: loginRequired(context, 'no_refresh_token', 'the stored token has no refresh token, which this flow requires'),
+                error: lifecycleErrors.storedWithoutRefreshToken(context),
               }),
             },
           },
@@ -299,7 +259,7 @@ export const tokenLifecycle = setup({
               'distrustToken',
               {
                 type: 'recordError',
-                params: ({ context }) => ({ error: loginRequired(context, 'invalid_grant', 'the stored refresh token was rejected by the IdP') }),
+                params: ({ context }) => ({ error: lifecycleErrors.storedRefreshTokenRetired(context) }),
               },
             ],
           },
@@ -330,18 +290,19 @@ export const tokenLifecycle = setup({
             target: 'needsReauth',
             actions: {
               type: 'recordError',
-              params: ({ context }) => ({ error: loginRequired(context, 'interaction_required', 'no token yet and this flow needs a login') }),
+              params: ({ context }) => ({ error: lifecycleErrors.noTokenYet(context) }),
             },
           },
         ],
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
     // Fresh: served as is until the soft window opens.
     valid: {
-      after: { untilSoftWindow: { target: 'expiring' } },
+      tags: [SERVABLE],
+      // A timer clamped to its limit fires early: still fresh, wait again.
+      after: { untilSoftWindow: [{ guard: 'softWindowOpen', target: 'expiring' }, { target: 'valid', reenter: true }] },
       on: {
         // Timers run late (a laptop lid, a busy loop): a demand past the soft window renews at once.
         'TOKEN.NEEDED': {
@@ -354,45 +315,61 @@ export const tokenLifecycle = setup({
           target: 'renewing',
           actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
         },
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
     // Still served, but the next demand renews it (in the background until the hard deadline).
     expiring: {
+      tags: [SERVABLE],
       on: {
-        'TOKEN.NEEDED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: false } } },
+        'TOKEN.NEEDED': [
+          // After a lost refresh answer the held token is served to its hard deadline before trying again.
+          { guard: 'waitingOutDoubt' },
+          { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: false } } },
+        ],
         'TOKEN.REJECTED': {
           guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) },
           target: 'renewing',
           actions: ['distrustToken', { type: 'allowInteraction', params: { interactive: false } }],
         },
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
     // The single flight: one renewal per provider in this process, under the cross-process lock.
     renewing: {
-      invoke: {
-        id: 'lock',
-        src: 'holdLock',
-        input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
-      },
+      entry: 'clearRenewal',
+      // Leaving the renewal by a failure gives the lock back here; a success goes through `releasing`.
+      exit: [{ type: 'releaseLock', params: ({ context }) => ({ lease: context.lease ?? '' }) }, 'forgetLease'],
       on: {
-        'LOCK.FAILED': {
+        'LOGIN.CANCELLED': {
+          guard: 'mayPromptUser',
           target: 'settling',
-          actions: { type: 'recordError', params: ({ event }) => ({ error: event.error }) },
+          actions: {
+            type: 'recordError',
+            params: ({ context }) => ({ error: lifecycleErrors.loginCancelled(context) }),
+          },
         },
       },
       initial: 'locking',
       states: {
         locking: {
-          on: { 'LOCK.ACQUIRED': { target: 'rereading' } },
+          tags: [SERVABLE],
+          invoke: {
+            id: 'lock',
+            src: 'acquireLock',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
+            onDone: { target: 'rereading', actions: { type: 'holdLease', params: ({ event }) => ({ lease: event.output }) } },
+            onError: {
+              target: '#tokenLifecycle.settling',
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'lock_timeout') }) },
+            },
+          },
         },
         // Decide inside the lock, on what is stored now, not on what we read before waiting.
         rereading: {
+          tags: [SERVABLE],
           invoke: {
             id: 'reread',
             src: 'readStore',
@@ -400,10 +377,10 @@ export const tokenLifecycle = setup({
             onDone: [
               {
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
-                target: '#tokenLifecycle.valid',
+                target: 'releasing',
                 actions: [
                   { type: 'holdStoredToken', params: ({ event }) => event.output! },
-                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                  { type: 'markRenewed', params: { how: 'adopted' } },
                 ],
               },
               {
@@ -431,13 +408,14 @@ export const tokenLifecycle = setup({
               target: '#tokenLifecycle.needsReauth',
               actions: {
                 type: 'recordError',
-                params: ({ context }) => ({ error: loginRequired(context, 'interaction_required', 'the token cannot be renewed without a login') }),
+                params: ({ context }) => ({ error: lifecycleErrors.cannotRenewWithoutLogin(context) }),
               },
             },
           ],
         },
-        // A refresh token is sent at most once: no retry here, and a lost answer goes to `uncertain`.
+        // A refresh token is sent once per attempt: no blind retry here; a lost answer goes to `recovering`.
         refreshing: {
+          tags: [SERVABLE],
           invoke: {
             id: 'refresh',
             src: 'refreshToken',
@@ -448,14 +426,14 @@ export const tokenLifecycle = setup({
             },
             onError: [
               {
-                guard: { type: 'isInvalidGrant', params: ({ event }) => ({ error: event.error }) },
-                target: 'recheckingAfterRejection',
+                guard: { type: 'isDeadGrant', params: ({ event }) => ({ error: event.error }) },
+                target: 'recovering',
                 actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
               },
               {
                 guard: { type: 'isUncertain', params: ({ event }) => ({ error: event.error }) },
-                target: 'uncertain',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+                target: 'recovering',
+                actions: [{ type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) }, 'countDoubt'],
               },
               {
                 target: '#tokenLifecycle.settling',
@@ -464,28 +442,12 @@ export const tokenLifecycle = setup({
             ],
           },
         },
-        // invalid_grant: someone may have rotated the token outside our lock (another tool, an older version).
-        recheckingAfterRejection: {
-          invoke: {
-            id: 'recheck',
-            src: 'readStore',
-            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow }),
-            onDone: [
-              {
-                guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
-                target: '#tokenLifecycle.valid',
-                actions: [
-                  { type: 'holdStoredToken', params: ({ event }) => event.output! },
-                  { type: 'emitRenewed', params: { how: 'adopted' } },
-                ],
-              },
-              { target: 'retiring' },
-            ],
-            onError: { target: 'retiring' },
-          },
-        },
-        // The refresh answer was lost: the token may be spent. Look for another process's result first.
-        uncertain: {
+        // The one recovery, after a refused or a lost refresh answer: someone may have rotated the token
+        // outside our lock (another process, another tool), so look in the store first. Then a dead grant is
+        // retired; a lost answer never is (only an `invalid_grant` means the refresh token is dead): the
+        // access token is served to its hard deadline, then the refresh is tried once more.
+        recovering: {
+          tags: [SERVABLE],
           invoke: {
             id: 'recover',
             src: 'readStore',
@@ -493,20 +455,29 @@ export const tokenLifecycle = setup({
             onDone: [
               {
                 guard: { type: 'storeHoldsNewerServableToken', params: ({ event }) => event.output },
-                target: '#tokenLifecycle.valid',
+                target: 'releasing',
                 actions: [
                   { type: 'holdStoredToken', params: ({ event }) => event.output! },
-                  { type: 'emitRenewed', params: { how: 'adopted' } },
+                  { type: 'markRenewed', params: { how: 'adopted' } },
                 ],
               },
-              { target: 'retiring' },
+              {
+                guard: { type: 'storeHoldsNewerUsableToken', params: ({ event }) => event.output },
+                target: 'deciding',
+                actions: { type: 'holdStoredToken', params: ({ event }) => event.output! },
+              },
+              { guard: 'failedOnDeadGrant', target: 'retiring' },
+              { guard: 'heldTokenServable', target: '#tokenLifecycle.expiring' },
+              { guard: 'firstDoubt', target: 'refreshing' },
+              { target: '#tokenLifecycle.settling' },
             ],
-            onError: { target: 'retiring' },
+            onError: [{ guard: 'failedOnDeadGrant', target: 'retiring' }, { target: '#tokenLifecycle.settling' }],
           },
         },
         // Tombstone the dead refresh token so other processes ask for a login instead of re-spending it.
         // The access token stays stored untouched: nothing ever blanks stored credentials.
         retiring: {
+          tags: [SERVABLE],
           invoke: {
             id: 'retire',
             src: 'writeStore',
@@ -524,47 +495,48 @@ export const tokenLifecycle = setup({
             onError: { target: '#tokenLifecycle.needsReauth', actions: ['distrustToken', 'adviseLogin'] },
           },
         },
+        // The flow machine runs as this actor's child; its typed result decides, nothing is thrown.
         reacquiring: {
+          tags: [SERVABLE],
           invoke: {
             id: 'acquire',
             src: 'acquireToken',
-            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, interactive: context.interactive }),
+            input: ({ context }) => ({ ...context.acquisition, providerId: context.providerId, interactive: context.interactive }),
             onDone: [
+              {
+                guard: { type: 'flowFailed', params: ({ event }) => event.output },
+                target: 'failedAcquisition',
+                actions: { type: 'recordError', params: ({ event }) => ({ error: (event.output as Extract<FlowResult, { status: 'failed' }>).error }) },
+              },
               {
                 guard: { type: 'acquiredUserTokenLacksRefreshToken', params: ({ event }) => event.output },
                 target: '#tokenLifecycle.settling',
                 actions: {
                   type: 'recordError',
-                  params: ({ context }) => ({
-                    error: {
-                      code: 'no_refresh_token' as const,
-                      providerId: context.providerId,
-                      message: `[${context.providerId}] the IdP issued no refresh token, which ${context.flow.replace('_', ' ')} requires`,
-                      fix: 'request offline_access (or enable refresh tokens for this client at the IdP)',
-                    },
-                  }),
+                  params: ({ context }) => ({ error: lifecycleErrors.noRefreshTokenIssued(context) }),
                 },
               },
               {
                 target: 'persisting',
-                actions: { type: 'holdAcquiredToken', params: ({ event }) => ({ token: event.output }) },
+                actions: { type: 'holdAcquiredToken', params: ({ event }) => ({ token: (event.output as Extract<FlowResult, { status: 'succeeded' }>).token }) },
               },
             ],
-            onError: [
-              {
-                guard: { type: 'isLoginFailure', params: ({ event }) => ({ error: event.error }) },
-                target: '#tokenLifecycle.needsReauth',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
-              },
-              {
-                target: '#tokenLifecycle.settling',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
-              },
-            ],
+            // Only a bug gets here (a flow machine reports every OAuth outcome as its output).
+            onError: {
+              target: '#tokenLifecycle.settling',
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+            },
           },
+        },
+        failedAcquisition: {
+          always: [
+            { guard: { type: 'isLoginFailure', params: ({ context }) => ({ error: context.lastError! }) }, target: '#tokenLifecycle.needsReauth' },
+            { target: '#tokenLifecycle.settling' },
+          ],
         },
         // Persist before publishing: a rotated refresh token is on disk before any caller sees the new token.
         persisting: {
+          tags: [SERVABLE],
           invoke: {
             id: 'persist',
             src: 'writeStore',
@@ -575,13 +547,14 @@ export const tokenLifecycle = setup({
               expectedGeneration: context.generation,
             }),
             onDone: {
-              target: '#tokenLifecycle.valid',
+              target: 'releasing',
               actions: [
                 'publishCandidate',
                 { type: 'recordGeneration', params: ({ event }) => ({ generation: event.output.generation }) },
-                { type: 'emitRenewed', params: ({ context }) => ({ how: context.interactive || !isUserFlow(context.flow) ? 'acquired' : 'refreshed' }) },
+                { type: 'markRenewed', params: ({ context }) => ({ how: context.interactive || !isUserFlow(context.flow) ? 'acquired' : 'refreshed' }) },
               ],
             },
+            // The store refused the write: served from memory at once (the lock is dropped on the way out).
             onError: {
               target: '#tokenLifecycle.valid',
               actions: [
@@ -590,6 +563,17 @@ export const tokenLifecycle = setup({
                 { type: 'emitPersistFailed', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
               ],
             },
+          },
+        },
+        // The new (or adopted) token is held but not served until the lock is back: a process that exits
+        // right after its caller got the token leaves no lock behind for the others to break.
+        releasing: {
+          invoke: {
+            id: 'release',
+            src: 'returnLock',
+            input: ({ context }) => ({ providerId: context.providerId, flow: context.flow, lease: context.lease ?? '' }),
+            onDone: { target: '#tokenLifecycle.valid', actions: ['forgetLease', { type: 'emitRenewed', params: ({ context }) => ({ how: context.renewal! }) }, 'clearRenewal'] },
+            onError: { target: '#tokenLifecycle.valid', actions: ['forgetLease', { type: 'emitRenewed', params: ({ context }) => ({ how: context.renewal! }) }, 'clearRenewal'] },
           },
         },
       },
@@ -603,13 +587,13 @@ export const tokenLifecycle = setup({
     // Fail fast for a while instead of sending every demand to a failing IdP: a token still before its
     // hard deadline is served meanwhile; waiting callers get the error at once.
     coolingDown: {
+      tags: [SERVABLE],
       entry: 'emitFailure',
       after: { retryAfterFailure: { target: 'resuming' } },
       on: {
         'TOKEN.NEEDED': { actions: 'emitFailure' },
         'TOKEN.REJECTED': { guard: { type: 'rejectsCurrentToken', params: ({ event }) => ({ accessToken: event.accessToken }) }, actions: 'distrustToken' },
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
     resuming: {
@@ -628,8 +612,7 @@ export const tokenLifecycle = setup({
           },
           { actions: 'emitFailure' },
         ],
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
 
@@ -664,12 +647,11 @@ export const tokenLifecycle = setup({
             target: 'needsReauth',
             actions: {
               type: 'recordError',
-              params: ({ context }) => ({ error: loginRequired(context, 'evicted', 'logged out; this flow needs a login') }),
+              params: ({ context }) => ({ error: lifecycleErrors.loggedOut(context) }),
             },
           },
         ],
-        'LOGIN.REQUESTED': { target: 'renewing', actions: { type: 'allowInteraction', params: { interactive: true } } },
-        'STORE.CHANGED': { target: 'loading' },
+        ...loginOrReread,
       },
     },
   },

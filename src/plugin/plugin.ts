@@ -1,6 +1,6 @@
 import { mergeModels, type ModelEntry } from '../adapters/models/index.js';
 import { fromOpenCodeLogLevel, parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
-import { TokenError } from '../errors.js';
+import { needsLogin, TokenError } from '../errors.js';
 import type { FlowDeps, FlowNotice } from '../flows/index.js';
 import { isUserFlow } from '../machines/token.js';
 import type { AuthHook, ChatModelInput, Hooks, OpenCodeConfig, Plugin, PluginInput } from './opencodeTypes.js';
@@ -27,7 +27,6 @@ export const LOGIN_LABELS = {
 } as const;
 
 /** Codes of a failed token lookup that only a login can fix. */
-const LOGIN_CODES = new Set(['interaction_required', 'no_refresh_token', 'invalid_grant', 'evicted', 'expired_token', 'access_denied']);
 
 /** How long `opencode auth login` waits for the flow to show its URL or code before returning to OpenCode. */
 const FIRST_NOTICE_WAIT_MS = 20_000;
@@ -102,15 +101,15 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     }) as typeof fetch;
 
   /** An interactive login through the engine (single flight), then a model resync. */
-  async function login(providerId: string, via: string): Promise<void> {
+  async function login(providerId: string, via: string, onNotice?: (notice: FlowNotice) => void): Promise<void> {
     const running = session;
     if (!running) throw new Error('opencode-oauth-machines: not configured yet');
     log().info('login_started', { providerId, via });
     try {
-      await running.engine.login(providerId);
+      await running.engine.login(providerId, onNotice ? { onNotice } : {});
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log().warn('login_failed', { providerId, via, code: error instanceof TokenError ? error.code : undefined, message });
+      log().warn('login_failed', { providerId, via, errorCode: error instanceof TokenError ? error.code : undefined, message });
       surface?.loginFailed(providerId, message);
       throw error;
     }
@@ -141,8 +140,15 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
           async authorize() {
             const running = session;
             if (!running?.providers.has(provider.id)) throw new Error(`${provider.id} is not configured for OAuth login`);
-            const firstNotice = new Promise<FlowNotice>((resolve) => running.loginWaiters.set(provider.id, resolve));
-            const done = login(provider.id, 'auth');
+            // OpenCode's login command prints the first notice (URL, device code) itself; later ones are shown as usual.
+            let deliverFirst: ((notice: FlowNotice) => void) | undefined;
+            const firstNotice = new Promise<FlowNotice>((resolve) => (deliverFirst = resolve));
+            const done = login(provider.id, 'auth', (notice) => {
+              const deliver = deliverFirst;
+              deliverFirst = undefined;
+              if (deliver) deliver(notice);
+              else surface?.showLogin({ ...notice, providerId: provider.id });
+            });
             const settled = done.then(
               () => undefined,
               () => undefined,
@@ -156,7 +162,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
               }),
             ]);
             clearTimeout(timer);
-            running.loginWaiters.delete(provider.id);
+            deliverFirst = undefined;
             return {
               url: notice?.url ?? '',
               instructions: notice?.text ?? `Logging in to ${provider.name} (${label})…`,
@@ -300,7 +306,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       headers = await running.engine.headers(providerId, { interactive: false });
     } catch (error) {
       const code = error instanceof TokenError ? error.code : undefined;
-      if (!code || !LOGIN_CODES.has(code) || !isUserFlow(flowOf(provider))) throw error;
+      if (!code || !needsLogin(code) || !isUserFlow(flowOf(provider))) throw error;
       const decision = decideLogin();
       if (!decision.allowed) {
         log().info('login_refused', { providerId, because: decision.because });

@@ -6,7 +6,7 @@ import type { FlowDeps, FlowNotice } from '../flows/index.js';
 import { createTokenEngine, type TokenEngine } from '../runtime/index.js';
 import { inspectorFromEnv, INSPECT_ENV, type RedactingInspector } from './inspector.js';
 import { createModelCache, modelCacheDir, type ModelCache } from './modelCache.js';
-import { startModelSync, type ModelSyncRunner } from './modelSyncRunner.js';
+import { modelSyncSettings, startModelSync, unrefClock, type ModelSyncRunner } from './modelSyncRunner.js';
 import type { PluginLogger } from './pluginLogger.js';
 import { protectedPaths, type ProtectedPath } from './toolGuard.js';
 
@@ -27,8 +27,6 @@ export interface Session {
   readonly guarded: readonly ProtectedPath[];
   /** Providers the config names but that could not be started, with why. */
   readonly broken: ReadonlyMap<string, ConfigIssue>;
-  /** A login started through the auth hook waits here for its first notice (URL, device code). */
-  readonly loginWaiters: Map<string, (notice: FlowNotice) => void>;
   stop(): void;
 }
 
@@ -70,30 +68,28 @@ export function storeDirOf(parsed: ParsedConfig, deps: Pick<SessionDeps, 'env' |
 export async function createSession(parsed: ParsedConfig, signature: string, deps: SessionDeps): Promise<Session> {
   const { logger, now } = deps;
   const storeDir = storeDirOf(parsed, deps);
-  const loginWaiters = new Map<string, (notice: FlowNotice) => void>();
   let inspector: RedactingInspector | undefined;
   try {
     inspector = await inspectorFromEnv(deps.env, logger, deps.importModule);
   } catch {
     inspector = undefined;
   }
+  // The model sync runs in the engine beside each lifecycle, from the last good list of an earlier run.
+  const cache = createModelCache(modelCacheDir(storeDir), now);
+  const lastKnown = new Map(
+    await Promise.all(parsed.providers.filter((p) => p.enabled).map(async (p) => [p.id, await cache.read(p.id, p.baseURL)] as const)),
+  );
   const engine = createTokenEngine({
     providers: parsed.providers,
     store: createFileStore({ dir: storeDir, logger, now }),
     logger,
     now,
-    notify: (notice) => {
-      const waiter = loginWaiters.get(notice.providerId);
-      if (waiter) {
-        // OpenCode's login command prints the URL and our instructions itself.
-        loginWaiters.delete(notice.providerId);
-        waiter(notice);
-        return;
-      }
-      deps.showLogin(notice);
-    },
+    // Notices of a login nobody asked to see itself (engine.login's onNotice takes those of the auth hook).
+    notify: (notice) => deps.showLogin(notice),
     ...(deps.flowDeps ? { flowDeps: deps.flowDeps } : {}),
     ...(inspector ? { inspect: inspector.inspect } : {}),
+    models: Object.fromEntries([...lastKnown].map(([id, models]) => [id, modelSyncSettings(parsed.providers.find((p) => p.id === id)!, models)])),
+    clock: unrefClock,
   });
   const running = new Set(engine.providerIds);
   const providers = new Map(parsed.providers.filter((p) => running.has(p.id)).map((p) => [p.id, p]));
@@ -102,21 +98,8 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     if (issue.providerId && !running.has(issue.providerId) && !broken.has(issue.providerId)) broken.set(issue.providerId, issue);
   }
 
-  const cache = createModelCache(modelCacheDir(storeDir), now);
   const runners = new Map<string, ModelSyncRunner>();
-  await Promise.all(
-    [...providers.values()].map(async (provider) => {
-      const lastKnown = await cache.read(provider.id, provider.baseURL);
-      runners.set(
-        provider.id,
-        startModelSync({ provider, engine, cache, lastKnown, logger, ...(inspector ? { inspect: inspector.inspect } : {}) }),
-      );
-    }),
-  );
-  // A renewal anywhere (a login, another process's refresh picked up) lets a waiting sync go on.
-  const unsubscribe = logger.onEvent((event, fields) => {
-    if (event === 'token_renewed' && typeof fields.providerId === 'string') runners.get(fields.providerId)?.tokenAvailable();
-  });
+  for (const provider of providers.values()) runners.set(provider.id, startModelSync({ provider, engine, cache, logger }));
 
   return {
     signature,
@@ -128,9 +111,7 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     storeDir,
     guarded: protectedPaths({ storeDir, providers: parsed.providers }),
     broken,
-    loginWaiters,
     stop() {
-      unsubscribe();
       for (const runner of runners.values()) runner.stop();
       engine.stop();
       inspector?.stop();

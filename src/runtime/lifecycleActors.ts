@@ -1,14 +1,11 @@
-import { fromCallback, fromPromise } from 'xstate';
-import { resolveMetadata } from '../adapters/http/discovery.js';
-import type { ServerMetadata, TokenEndpointAdapter } from '../adapters/http/types.js';
+import { fromPromise } from 'xstate';
+import { callTokenEndpoint, metadataFor } from '../flows/actors.js';
+import type { MetadataNeed, ServerMetadata, TokenEndpointAdapter } from '../adapters/http/types.js';
 import type { Logger } from '../adapters/logger.js';
 import { storeKey } from '../adapters/storage/storeKey.js';
 import type { LockHandle, TokenStore } from '../adapters/storage/types.js';
 import { TokenError, toErrorInfo } from '../errors.js';
-import { runFlow, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type {
-  AcquireInput,
-  LifecycleEvent,
   LogoutInput,
   PersistInput,
   RefreshInput,
@@ -21,10 +18,8 @@ import type { ProviderSettings } from './providerSettings.js';
 export interface LifecycleDeps {
   store: TokenStore;
   http: TokenEndpointAdapter;
-  flowDeps: FlowDeps;
   logger: Logger;
   now: () => number;
-  notify: (notice: FlowNotice) => void;
   /** Bounded wait for another process's renewal; then `lock_timeout`, never an unlocked renewal. */
   lockWaitMs: number;
 }
@@ -34,18 +29,17 @@ export interface LifecycleEffects {
   readStore(): Promise<StoredToken | undefined>;
   lock(): Promise<LockHandle>;
   refresh(refreshToken: string, signal: AbortSignal): Promise<TokenSet>;
-  acquire(interactive: boolean, signal: AbortSignal): Promise<TokenSet>;
   write(input: PersistInput): Promise<StoredToken>;
   logout(): Promise<void>;
 }
 
-/** The store and its lock, the refresh grant, the acquisition flow and logout (RFC 7009, then delete). */
+/** The store and its lock, the refresh grant and logout (RFC 7009, then delete); acquisition is the flow machine. */
 export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps): LifecycleEffects {
   const key = storeKey(settings.storeKey);
   const { providerId, flowConfig } = settings;
 
-  const metadata = (needs: Parameters<typeof resolveMetadata>[3]['needs'] = []): Promise<ServerMetadata> =>
-    resolveMetadata(flowConfig.issuer, flowConfig.endpoints ?? {}, deps.http, { providerId, needs, timeoutMs: flowConfig.httpTimeoutMs });
+  const callDeps = { http: deps.http, now: deps.now, logger: deps.logger };
+  const metadata = (needs: MetadataNeed[] = []): Promise<ServerMetadata> => metadataFor(flowConfig, callDeps, needs);
 
   return {
     async readStore() {
@@ -61,23 +55,10 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     lock: () => deps.store.lock(key, { waitMs: deps.lockWaitMs }),
 
     async refresh(refreshToken, signal) {
-      const { tokenEndpoint, issuer } = await metadata();
-      return deps.http.requestToken({
-        providerId,
-        tokenEndpoint,
-        issuer,
-        grantType: 'refresh_token',
-        params: { refresh_token: refreshToken, resource: flowConfig.resource?.[0] },
-        clientAuth: flowConfig.clientAuth,
-        oneShot: true,
-        signal,
-        now: deps.now,
-        ...(flowConfig.httpTimeoutMs !== undefined ? { timeoutMs: flowConfig.httpTimeoutMs } : {}),
-        ...(flowConfig.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: flowConfig.assumedLifetimeSec } : {}),
-      });
+      const { tokenEndpoint, issuer } = await metadataFor(flowConfig, callDeps, [], signal);
+      const params = { refresh_token: refreshToken, resource: flowConfig.resource?.[0] };
+      return callTokenEndpoint(flowConfig, callDeps, { providerId, tokenEndpoint, issuer, grantType: 'refresh_token', params }, signal, { oneShot: true });
     },
-
-    acquire: (interactive, signal) => runFlow({ ...flowConfig, interactive, notify: deps.notify }, deps.flowDeps, signal),
 
     async write(input) {
       const next = input.tombstone
@@ -98,48 +79,52 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
 }
 
 /**
- * tokenLifecycle's named actors, once for every provider: each call runs the effects of the provider
- * named in its input. One provided machine serves all providers (and the registry spawns it by name).
+ * tokenLifecycle's named actors and its one provided action, once for every provider: each call runs the
+ * effects of the provider named in its input; each provider's lifecycle adds its own flow machine.
  */
-export function lifecycleActors(effectsOf: (providerId: string) => LifecycleEffects) {
-  return {
+export function lifecycleImplementations(effectsOf: (providerId: string) => LifecycleEffects) {
+  /** The locks held by renewals under way, by lease; `releaseLock` gives one back. */
+  const leases = new Map<string, LockHandle>();
+  let leaseCount = 0;
+  const release = (lease: string): Promise<void> => {
+    const handle = leases.get(lease);
+    if (!handle) return Promise.resolve();
+    leases.delete(lease);
+    return handle.release().catch(() => {
+      // the lock file's owner check and stale-lock recovery cover a release that could not finish
+    });
+  };
+  const actions = {
+    // A renewal that failed: give the lock back without waiting.
+    releaseLock: (_: unknown, params: { lease: string }) => void release(params.lease),
+  };
+  const actors = {
     readStore: fromPromise<StoredToken | undefined, RenewInput>(({ input }) => effectsOf(input.providerId).readStore()),
 
-    holdLock: fromCallback<LifecycleEvent, RenewInput>(({ sendBack, input }) => {
-      let released = false;
-      let release: (() => Promise<void>) | undefined;
-      effectsOf(input.providerId)
-        .lock()
-        .then(
-          (handle) => {
-            if (released) return void handle.release();
-            release = () => handle.release();
-            sendBack({ type: 'LOCK.ACQUIRED' });
-          },
-          (error: unknown) => {
-            if (!released) sendBack({ type: 'LOCK.FAILED', error: toErrorInfo(input.providerId, error) });
-          },
-        );
-      // Leaving the renewal states, by any way, gives the lock back.
-      return () => {
-        released = true;
-        void release?.().catch(() => {
-          // the lock file's owner check and stale-lock recovery cover a release that could not finish
-        });
-      };
+    acquireLock: fromPromise<string, RenewInput>(async ({ input, signal }) => {
+      const handle = await effectsOf(input.providerId).lock();
+      // The renewal ended while we waited (a logout, a cancelled login): give the lock straight back.
+      if (signal.aborted) {
+        void handle.release().catch(() => undefined);
+        throw new TokenError({ code: 'transient', providerId: input.providerId, message: 'the renewal ended before the lock was taken' });
+      }
+      const lease = `${input.providerId}#${++leaseCount}`;
+      leases.set(lease, handle);
+      return lease;
     }),
 
+    returnLock: fromPromise<void, RenewInput & { lease: string }>(({ input }) => release(input.lease)),
     refreshToken: fromPromise<TokenSet, RefreshInput>(({ input, signal }) => effectsOf(input.providerId).refresh(input.refreshToken, signal)),
-    acquireToken: fromPromise<TokenSet, AcquireInput>(({ input, signal }) => effectsOf(input.providerId).acquire(input.interactive, signal)),
     writeStore: fromPromise<StoredToken, PersistInput>(({ input }) => effectsOf(input.providerId).write(input)),
     logout: fromPromise<void, LogoutInput>(({ input }) => effectsOf(input.providerId).logout()),
   };
+  return { actors, actions };
 }
 
 /** Effects for a provider the engine does not know: every call fails with a config error. */
 export function unknownProviderEffects(providerId: string): LifecycleEffects {
   const fail = () => Promise.reject(new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' }));
-  return { readStore: fail, lock: fail, refresh: fail, acquire: fail, write: fail, logout: fail };
+  return { readStore: fail, lock: fail, refresh: fail, write: fail, logout: fail };
 }
 
 async function revokeQuietly(

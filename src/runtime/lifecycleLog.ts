@@ -13,10 +13,10 @@ export function logEmitted(logger: Logger, providerId: string, now: () => number
       });
       break;
     case 'token.failed':
-      logger.warn('token_failed', { providerId, code: event.error.code, message: event.error.message });
+      logger.warn('token_failed', { providerId, errorCode: event.error.code, message: event.error.message });
       break;
     case 'store.persist_failed':
-      logger.error('store_persist_failed', { providerId, message: event.error.message });
+      logger.error('store_persist_failed', { providerId, errorCode: event.error.code, message: event.error.message });
       break;
     case 'logged_out':
       logger.info('logged_out', { providerId });

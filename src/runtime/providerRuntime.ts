@@ -1,9 +1,10 @@
 import type { ActorRefFrom } from 'xstate';
 import { TokenError, type TokenErrorInfo } from '../errors.js';
 import { tokenErrorFromInfo } from '../flows/index.js';
-import { isServable } from '../machines/refreshWindow.js';
-import type { tokenLifecycle } from '../machines/tokenLifecycle.js';
+import { SERVABLE, type tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
+import type { FlowNotice } from '../flows/index.js';
+import { DEFAULT_LOGIN_TIMEOUT_SEC } from '../config/providerSchema.js';
 import type { ProviderSettings } from './providerSettings.js';
 
 export interface GetTokenOptions {
@@ -12,6 +13,11 @@ export interface GetTokenOptions {
   /** Give up after this long (default 60 s; for an interactive login, the login timeout plus a minute). */
   timeoutMs?: number;
   signal?: AbortSignal;
+}
+
+export interface LoginOptions extends Omit<GetTokenOptions, 'interactive'> {
+  /** This login's notices (URL, device code), instead of the engine's `notify`. */
+  onNotice?: (notice: FlowNotice) => void;
 }
 
 export interface ProviderStatus {
@@ -27,9 +33,19 @@ export interface ProviderStatus {
 
 type LifecycleActor = ActorRefFrom<typeof tokenLifecycle>;
 
+/** The token the lifecycle publishes, with its windows: read by callers without a round trip to the actor. */
+interface Published {
+  token: TokenSet;
+  softAt: number;
+  hardAt: number;
+}
+
 /** One provider: its tokenLifecycle actor and the caller API over it (single flight lives in the actor). */
 export class ProviderRuntime {
   private pending: Promise<TokenSet> | undefined;
+  private published: Published | undefined;
+  private watched: LifecycleActor | undefined;
+  private unwatch: (() => void) | undefined;
 
   /**
    * `lifecycle` returns the provider's current actor: the registry may have replaced a failed one.
@@ -45,12 +61,43 @@ export class ProviderRuntime {
   }
 
   /**
+   * The hot path: the published token, synchronously, while it is before its hard deadline. In the soft
+   * window the first such read also asks the actor for a background renewal (single flight is the actor's).
+   */
+  peekToken(): TokenSet | undefined {
+    this.watch();
+    const published = this.published;
+    if (!published) return undefined;
+    const now = this.now();
+    if (now >= published.hardAt) return undefined;
+    if (now >= published.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
+    return published.token;
+  }
+
+  /** Keeps `published` in step with the current actor (the registry may have replaced a failed one). */
+  private watch() {
+    const actor = this.actor;
+    if (actor === this.watched) return;
+    this.unwatch?.();
+    this.watched = actor;
+    const update = (snapshot: ReturnType<LifecycleActor['getSnapshot']>) => {
+      const { token, schedule } = snapshot.context;
+      this.published = token && schedule && snapshot.hasTag(SERVABLE) ? { token, softAt: schedule.softAt, hardAt: schedule.hardAt } : undefined;
+    };
+    update(actor.getSnapshot());
+    const subscription = actor.subscribe({ next: update, error: () => (this.published = undefined) });
+    this.unwatch = () => subscription.unsubscribe();
+  }
+
+  /**
    * A token to use now: the held one while it is before its hard deadline (a renewal in the soft window
    * runs in the background), otherwise the result of the single renewal under way.
    */
   async getToken(options: GetTokenOptions = {}): Promise<TokenSet> {
+    const held = this.peekToken();
+    if (held) return held;
     const interactive = options.interactive ?? false;
-    const timeoutMs = options.timeoutMs ?? (interactive ? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000 : 60_000);
+    const timeoutMs = options.timeoutMs ?? (interactive ? ((this.settings.flowConfig.loginTimeoutSec ?? DEFAULT_LOGIN_TIMEOUT_SEC) + 60) * 1000 : 60_000);
     const deadline = this.now() + timeoutMs;
     await this.settled(timeoutMs, options.signal);
     if (!interactive && this.actor.getSnapshot().matches('needsReauth')) {
@@ -71,19 +118,30 @@ export class ProviderRuntime {
 
   /** A fresh interactive login (even over a working token: switching accounts, new scopes). */
   login(options: Omit<GetTokenOptions, 'interactive'> = {}): Promise<TokenSet> {
-    const timeoutMs = options.timeoutMs ?? ((this.settings.flowConfig.loginTimeoutSec ?? 300) + 60) * 1000;
+    const timeoutMs = options.timeoutMs ?? ((this.settings.flowConfig.loginTimeoutSec ?? DEFAULT_LOGIN_TIMEOUT_SEC) + 60) * 1000;
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<TokenSet>((resolve, reject) => {
       const done = (outcome: () => void) => {
         renewed.unsubscribe();
         failed.unsubscribe();
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         outcome();
       };
+      // Leaving the login state stops the flow machine, its loopback server and its requests.
+      const onAbort = () => done(() => {
+        this.actor.send({ type: 'LOGIN.CANCELLED' });
+        reject(signal!.reason);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
       const renewed = this.actor.on('token.renewed', () => done(() => resolve(this.actor.getSnapshot().context.token!)));
       const failed = this.actor.on('token.failed', ({ error }) => done(() => reject(tokenErrorFromInfo(error))));
       const timer = setTimeout(() => done(() => reject(this.timeoutError(this.now() + timeoutMs))), timeoutMs);
       this.settled(timeoutMs, options.signal).then(
-        () => this.actor.send({ type: 'LOGIN.REQUESTED' }),
+        () => {
+          if (!signal?.aborted) this.actor.send({ type: 'LOGIN.REQUESTED' });
+        },
         (error: unknown) => done(() => reject(error)),
       );
     });
@@ -119,10 +177,9 @@ export class ProviderRuntime {
   }
 
   private servableToken(): TokenSet | undefined {
-    const snapshot = this.actor.getSnapshot();
-    if (snapshot.matches('loggingOut') || snapshot.matches('evicted') || snapshot.matches('loading')) return undefined;
-    const { token, schedule } = snapshot.context;
-    return token && isServable(schedule, this.now()) ? token : undefined;
+    this.watch();
+    const published = this.published;
+    return published && this.now() < published.hardAt ? published.token : undefined;
   }
 
   private demand(interactive: boolean, deadline: number, signal?: AbortSignal): Promise<TokenSet> {

@@ -7,19 +7,27 @@ import { createFileStore } from '../adapters/storage/fileStore.js';
 import { adoptingReferenceTokens } from '../adapters/storage/referenceCache.js';
 import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
+import type { SubjectTokenSource } from '../adapters/subject-token/types.js';
 import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
-import { credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
+import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type { TokenSet } from '../machines/token.js';
-import { createActor } from 'xstate';
+import { createActor, type ActorRefFrom } from 'xstate';
+import { modelSync } from '../machines/modelSync.js';
+import { modelSyncActors, type ModelSyncSettings } from './modelSyncActors.js';
 import { providerRegistry } from '../machines/providerRegistry.js';
 import { tokenLifecycle, type LifecycleEmitted } from '../machines/tokenLifecycle.js';
 import { createAuthFetch, type AuthFetchOptions } from './authFetch.js';
-import { lifecycleActors, lifecycleEffects, unknownProviderEffects, type LifecycleEffects } from './lifecycleActors.js';
+import { lifecycleImplementations, lifecycleEffects, unknownProviderEffects, type LifecycleEffects } from './lifecycleActors.js';
 import { logEmitted } from './lifecycleLog.js';
-import { ProviderRuntime, type GetTokenOptions, type ProviderStatus } from './providerRuntime.js';
+import { createEngineEvents, engineEventOf, type EngineEventType, type EngineListener } from './engineEvents.js';
+import { ProviderRuntime, type GetTokenOptions, type LoginOptions, type ProviderStatus } from './providerRuntime.js';
 import { providerSettings, type ProviderSettings } from './providerSettings.js';
 import { stderrNotifier } from './notify.js';
+
+/** The first retry after a failed model sync; doubles up to the cap (the reference's 15 s start, made to work). */
+const MODEL_SYNC_BACKOFF_BASE_MS = 15_000;
+const MODEL_SYNC_BACKOFF_MAX_MS = 15 * 60_000;
 
 export interface TokenEngineOptions {
   /**
@@ -43,6 +51,18 @@ export interface TokenEngineOptions {
   flowDeps?: Partial<Omit<FlowDeps, 'http'>>;
   /** Stately inspector (or any observer): every actor of the engine reports to it. */
   inspect?: (event: InspectionEvent) => void;
+  /**
+   * Custom subject-token sources by provider id (any object with `read()` and `describe()`): used instead of
+   * the provider's configured `subjectTokenSource`, for platforms no built-in source covers.
+   */
+  subjectTokenSources?: Readonly<Record<string, SubjectTokenSource>>;
+  /**
+   * Providers whose gateway model list the engine keeps current: a modelSync actor beside each one's
+   * lifecycle (`models.changed` events; `engine.modelSync(id)`). OpenCode's shell passes its baseURLs here.
+   */
+  models?: Readonly<Record<string, ModelSyncSettings>>;
+  /** The timers of the engine's actors (default the host's); a CLI host passes unref'd ones. */
+  clock?: { setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown; clearTimeout(id: unknown): void };
   /** Longest wait for another process's renewal before `lock_timeout` (default 15 s). */
   lockWaitMs?: number;
 }
@@ -58,7 +78,15 @@ export interface TokenEngine {
   fetch(providerId: string, options?: AuthFetchOptions): typeof fetch;
   /** Report an upstream 401 for this access token. */
   tokenRejected(providerId: string, accessToken: string): void;
-  login(providerId: string, options?: Omit<GetTokenOptions, 'interactive'>): Promise<TokenSet>;
+  /**
+   * A fresh interactive login. `onNotice` receives this login's notices (URL, device code) instead of the
+   * engine's `notify`; aborting `signal` cancels the login (its flow, loopback server and requests stop).
+   */
+  login(providerId: string, options?: LoginOptions): Promise<TokenSet>;
+  /** Typed events: token renewed / failed, login notice, store persist failed, logged out. Returns the unsubscribe. */
+  on<T extends EngineEventType>(type: T, listener: EngineListener<T>): () => void;
+  /** The provider's modelSync actor, when `models` listed it. */
+  modelSync(providerId: string): ActorRefFrom<typeof modelSync> | undefined;
   logout(providerId: string): Promise<void>;
   status(): ProviderStatus[];
   stop(): void;
@@ -79,6 +107,11 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   // A passthrough credential is the platform's own short-lived token: cheap to re-mint, never worth a file.
   const memoryStore = createMemoryStore({ now });
   const notify = options.notify ?? stderrNotifier();
+  const events = createEngineEvents((type, error) =>
+    logger.warn('engine_listener_failed', { event: type, error: error instanceof Error ? error.name : typeof error }),
+  );
+  /** The login under way per provider that asked for its notices itself. */
+  const noticeHandlers = new Map<string, (notice: FlowNotice) => void>();
   const jitterFraction = options.jitterFraction ?? Math.random();
   const effects = new Map<string, LifecycleEffects>();
   const settingsOf = new Map<string, ProviderSettings>();
@@ -87,16 +120,16 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   for (const provider of providers) {
     if (!provider.enabled) continue;
     try {
-      const settings = providerSettings(provider);
+      const configured = providerSettings(provider);
+      const custom = options.subjectTokenSources?.[provider.id];
+      const settings = custom ? { ...configured, flowConfig: { ...configured.flowConfig, subjectTokenSource: custom } } : configured;
       effects.set(
         provider.id,
         lifecycleEffects(settings, {
           store: settings.flow === 'passthrough' ? memoryStore : sharedStore(),
           http,
-          flowDeps: { http, now, logger, ...(options.inspect ? { inspect: options.inspect } : {}), ...options.flowDeps },
           logger,
           now,
-          notify: (notice) => notify({ ...notice, providerId: provider.id }),
           lockWaitMs: options.lockWaitMs ?? 15_000,
         }),
       );
@@ -113,28 +146,72 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     }
   }
 
-  // One provided lifecycle machine for every provider: its actors run the effects of the provider in their input.
-  const lifecycle = tokenLifecycle.provide({ actors: lifecycleActors((id) => effects.get(id) ?? unknownProviderEffects(id)) });
-  const registry = createActor(providerRegistry.provide({ actors: { tokenLifecycle: lifecycle } }), {
+  // The store, lock and refresh effects are one set of actors for every provider (they run the effects of
+  // the provider in their input); each provider's lifecycle adds its own flow machine as `acquireToken`.
+  const shared = lifecycleImplementations((id) => effects.get(id) ?? unknownProviderEffects(id));
+  const flowDeps: FlowDeps = { http, now, logger, ...options.flowDeps };
+  const sources: Record<string, string> = {};
+  const lifecycles: Record<string, unknown> = {};
+  const acquisitions: Record<string, Record<string, unknown>> = {};
+  for (const settings of settingsOf.values()) {
+    const notifyProvider = (notice: FlowNotice) => {
+      const providerId = settings.providerId;
+      events.emit({ type: 'login.notice', providerId, notice });
+      const handler = noticeHandlers.get(providerId);
+      if (handler) handler(notice);
+      else notify({ ...notice, providerId });
+    };
+    const { logic, input } = acquisitionOf({ ...settings.flowConfig, notify: notifyProvider }, flowDeps);
+    const src = `tokenLifecycle:${settings.providerId}`;
+    sources[settings.providerId] = src;
+    acquisitions[settings.providerId] = input;
+    lifecycles[src] = tokenLifecycle.provide({ actors: { ...shared.actors, acquireToken: logic as never }, actions: shared.actions });
+  }
+  const modelSettings = new Map(Object.entries(options.models ?? {}).filter(([id]) => settingsOf.has(id)));
+  const syncLogic = modelSync.provide({
+    actors: modelSyncActors((id) => modelSettings.get(id), {
+      // The registry starts the syncs before the runtimes below exist: look them up when the sync runs.
+      getToken: (id, o) => Promise.resolve().then(() => runtime(id).getToken(o)),
+      tokenRejected: (id, at) => runtime(id).rejected(at) }, logger),
+  });
+  const registry = createActor(providerRegistry.provide({ actors: { ...(lifecycles as object), modelSync: syncLogic } as never }), {
     id: 'oauth-engine',
+    ...(options.clock ? { clock: options.clock } : {}),
     input: {
+      sources,
+      modelSyncs: [...modelSettings].map(([providerId, sync]) => ({
+        providerId,
+        timing: { intervalMs: sync.intervalMs, backoffBaseMs: MODEL_SYNC_BACKOFF_BASE_MS, backoffMaxMs: MODEL_SYNC_BACKOFF_MAX_MS },
+        lastKnown: sync.lastKnown ?? null,
+      })),
       providers: [...settingsOf.values()].map((settings) => ({
         providerId: settings.providerId,
         flow: settings.flow,
         clock: { now },
         timing: { skewMs: settings.skewMs, jitterFraction },
+        acquisition: acquisitions[settings.providerId]!,
       })),
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   const lifecycleOf = (providerId: string) => registry.getSnapshot().context.lifecycles[providerId]!;
-  const logLifecycle = (providerId: string) => lifecycleOf(providerId).on('*', (event) => logEmitted(logger, providerId, now, event as LifecycleEmitted));
+  const logLifecycle = (providerId: string) =>
+    lifecycleOf(providerId).on('*', (event) => {
+      logEmitted(logger, providerId, now, event as LifecycleEmitted);
+      events.emit(engineEventOf(providerId, event as LifecycleEmitted));
+    });
   registry.on('provider.restarted', ({ providerId, restarts }) => {
     logger.error('provider_restarted', { providerId, restarts });
     logLifecycle(providerId);
   });
   registry.on('provider.failed', ({ providerId }) => logger.error('provider_failed', { providerId }));
   registry.start();
+  const syncOf = (providerId: string) => registry.getSnapshot().context.modelSyncs[providerId];
+  for (const providerId of modelSettings.keys()) {
+    syncOf(providerId)!.on('models.changed', (event) => events.emit(event));
+  }
+  // A renewal anywhere (a login, another process's refresh picked up) lets a sync waiting for a login go on.
+  events.on('token.renewed', ({ providerId }) => syncOf(providerId)?.send({ type: 'TOKEN.AVAILABLE' }));
   const runtimes = new Map<string, ProviderRuntime>();
   for (const [providerId, settings] of settingsOf) {
     runtimes.set(providerId, new ProviderRuntime(settings, () => lifecycleOf(providerId), now));
@@ -156,11 +233,29 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     );
   };
 
+  // Headers per published token, built once (callers copy them; the token object changes on every renewal).
+  const headerCache = new WeakMap<TokenSet, Record<string, string>>();
+  const headersOf = (token: TokenSet) => {
+    let headers = headerCache.get(token);
+    if (!headers) headerCache.set(token, (headers = Object.freeze(credentialHeaders(token)) as Record<string, string>));
+    return headers;
+  };
+
   const engine: TokenEngine = {
     providerIds: [...runtimes.keys()],
     issues,
     getToken: async (providerId, getOptions) => runtime(providerId).getToken(getOptions),
-    headers: async (providerId, getOptions) => credentialHeaders(await runtime(providerId).getToken(getOptions)),
+    // The hot path of every model request: a held token's headers without an await chain or a new object.
+    headers: (providerId, getOptions) => {
+      let target: ProviderRuntime;
+      try {
+        target = runtime(providerId);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const held = target.peekToken();
+      return held ? Promise.resolve(headersOf(held)) : target.getToken(getOptions).then(headersOf);
+    },
     // The client secret is a known secret too: a gateway (or a proxy) may echo it in an error body.
     fetch: (providerId, fetchOptions) =>
       createAuthFetch(engine, providerId, {
@@ -168,7 +263,19 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
         ...fetchOptions,
       }),
     tokenRejected: (providerId, accessToken) => runtime(providerId).rejected(accessToken),
-    login: async (providerId, loginOptions) => runtime(providerId).login(loginOptions),
+    login: async (providerId, loginOptions = {}) => {
+      const { onNotice, ...rest } = loginOptions;
+      const target = runtime(providerId);
+      if (!onNotice) return target.login(rest);
+      noticeHandlers.set(providerId, onNotice);
+      try {
+        return await target.login(rest);
+      } finally {
+        if (noticeHandlers.get(providerId) === onNotice) noticeHandlers.delete(providerId);
+      }
+    },
+    on: (type, listener) => events.on(type, listener),
+    modelSync: (providerId) => syncOf(providerId),
     logout: async (providerId) => runtime(providerId).logout(),
     status: () => [...runtimes.values()].map((r) => r.status()),
     stop: () => registry.stop(),

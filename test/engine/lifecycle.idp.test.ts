@@ -202,6 +202,26 @@ describe('cross-process safety with a shared file store', () => {
   });
 });
 
+describe('a process that exits as soon as it has its token', () => {
+  it('leaves no lock behind: the lock is back before the token is served (others never break a dead lock)', async () => {
+    const dir = await tempDir();
+    for (let i = 0; i < 3; i++) {
+      const child = spawnEngineChild({ servers: [machineServer(idp)], dir, shiftMs: i * HOUR });
+      children.push(child);
+      await nextLine(child);
+      const answer = nextLine(child, 30_000);
+      child.stdin!.write('go\n');
+      expect(JSON.parse(await answer)).toMatchObject({ ok: true });
+      await new Promise((r) => child.once('exit', r));
+      expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+    }
+    // And in this process: the moment getToken resolves, the lock file is gone.
+    const here = engine({ servers: [machineServer(idp)], store: createFileStore({ dir }), now: () => Date.now() + 10 * HOUR });
+    await here.getToken('svc');
+    expect((await readdir(dir)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+});
+
 describe('failing fast', () => {
   it('invalid_client: the error names the provider and the fix, and the next demands fail fast without the IdP', async () => {
     idp.resetCounters();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createActor, fromCallback, fromPromise } from 'xstate';
+import { createActor, fromPromise } from 'xstate';
 import { hardMargin, isServable, refreshSchedule, softMargin } from '../../src/machines/refreshWindow.js';
 import { tokenLifecycle } from '../../src/machines/tokenLifecycle.js';
 import type { TokenSet } from '../../src/machines/token.js';
@@ -65,7 +65,8 @@ describe('tokenLifecycle timing on a real actor', () => {
       tokenLifecycle.provide({
         actors: {
           readStore: fromPromise(async () => ({ generation: 1, token: stored })),
-          holdLock: fromCallback(({ sendBack }) => void sendBack({ type: 'LOCK.ACQUIRED' })),
+          acquireLock: fromPromise(async () => 'lease'),
+          returnLock: fromPromise(async () => undefined),
           refreshToken: fromPromise(async () => {
             refreshes++;
             return { ...stored, accessToken: 'at-2', issuedAt: Date.now(), expiresAt: Date.now() + 8 * S };
