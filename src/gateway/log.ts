@@ -1,0 +1,33 @@
+/**
+ * Structured request logs: one JSON object per request with who called (repository, ref, a hash of the jti)
+ * and what happened. The token, the upstream key and the client's headers are never passed in, so never out.
+ */
+export interface RequestLog {
+  msg: 'request';
+  outcome: string;
+  status: number;
+  method: string;
+  path: string;
+  check?: string;
+  iss?: string;
+  repository?: string;
+  ref?: string;
+  /** sha256 of the budget key (jti, or iss:iat:sub), 16 hex: joins log lines of one token, reveals nothing. */
+  token_id?: string;
+  upstream_ms?: number;
+}
+
+export type GatewayLogger = (entry: RequestLog | { msg: string; [field: string]: unknown }) => void;
+
+/** console.log, not process.stdout: the same app runs on Workers, Deno and Bun. */
+export const jsonLineLogger: GatewayLogger = (entry) => {
+  console.log(JSON.stringify({ t: new Date().toISOString(), ...entry }));
+};
+
+export const silentGatewayLogger: GatewayLogger = () => undefined;
+
+/** sha256 hex of the budget key (Web Crypto, so every runtime has it). */
+export async function hashKey(budgetKey: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(budgetKey));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
