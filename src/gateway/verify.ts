@@ -57,8 +57,8 @@ export async function verifyToken(
 ): Promise<VerifiedToken> {
   if (!token) throw new TokenRejected('token_missing', 'Missing token (x-api-key or Authorization: Bearer)');
   const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p)) || !parts[0] || !parts[2]) {
-    throw new TokenRejected('token_malformed', 'Malformed token: not a signed JWT');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p)) || !parts[0]) {
+    throw new TokenRejected('token_malformed', 'Malformed token: not a JWT (three base64url parts)');
   }
   let header: jose.ProtectedHeaderParameters;
   try {
@@ -69,6 +69,7 @@ export async function verifyToken(
   if (typeof header.alg !== 'string' || !allowedAlgs.has(header.alg)) {
     throw new TokenRejected('alg', `Token algorithm not allowed: ${String(header.alg).slice(0, 16)}`);
   }
+  if (!parts[2]) throw new TokenRejected('token_malformed', 'Malformed token: no signature');
 
   // The key decides the issuer: each trusted issuer's key set is asked for this kid, claims stay unread.
   let outage: IssuerUnavailableError | undefined;
