@@ -24,7 +24,15 @@ export async function connectRedis(options: RedisConnectOptions): Promise<RedisS
   // Connection errors surface as refused requests; the event must have a listener or Node crashes the process.
   client.on('error', () => undefined);
   client.defineCommand('ocGatewaySpend', { numberOfKeys: 1, lua: SPEND_SCRIPT });
-  await client.connect().catch(() => undefined);
+  // Wait for the first connection, bounded: a Redis that is down at start means refused requests, not no gateway.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    client.connect().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
   const withScript = client as typeof client & {
     ocGatewaySpend(key: string, ...args: Array<string | number>): Promise<unknown>;
   };
