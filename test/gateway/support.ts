@@ -105,7 +105,7 @@ export async function startUpstream(): Promise<RecordingUpstream> {
         return;
       }
       const status = /^\/status\/(\d{3})$/.exec(req.url ?? '')?.[1];
-      res.writeHead(status ? Number(status) : 200, { 'content-type': 'application/json', 'x-upstream': 'lab', 'keep-alive': 'timeout=5' });
+      res.writeHead(status ? Number(status) : 200, { 'content-type': 'application/json', 'x-upstream': 'lab', 'keep-alive': 'timeout=77', connection: 'keep-alive, x-drop-me', 'x-drop-me': '1' });
       res.end(JSON.stringify({ ok: true, path: req.url }));
     });
   });
