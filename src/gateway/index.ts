@@ -55,7 +55,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
           timeoutMs: options.redisTimeoutMs ?? DEFAULTS.redisTimeoutMs,
         })
       : createMemoryUsageStore());
-  const credential = await credentialSource(config.upstream.credential);
+  const credential = await credentialSource(config.upstream.credential, config.upstream.url);
   const metrics = new GatewayMetrics();
   const app = createGatewayApp({
     config,
