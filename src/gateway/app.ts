@@ -10,7 +10,7 @@ import { IssuerUnavailableError } from './keys.js';
 import { hashKey, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 import { GatewayMetrics, type Outcome } from './metrics.js';
 import { UsageStoreUnavailableError, type UsageStore } from './usage.js';
-import { TokenRejected, tokenFrom, verifyToken, type TrustedIssuer, type VerifiedToken } from './verify.js';
+import { TokenRejected, tokenFrom, VerifiedTokenCache, verifyToken, type TrustedIssuer, type VerifiedToken } from './verify.js';
 
 export interface GatewayAppDeps {
   config: GatewayConfig;
@@ -33,6 +33,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const metrics = deps.metrics ?? new GatewayMetrics();
   const now = deps.now ?? Date.now;
   const fetchImpl = deps.fetch ?? fetch;
+  const verifiedTokens = new VerifiedTokenCache();
+  // The budget key's hash, per token text: one digest per token rather than per request.
+  const hashes = new Map<string, string>();
   const app = new Hono();
 
   const allowOrigin = (origin: string | undefined): string | undefined => {
@@ -92,7 +95,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
 
     let verified: VerifiedToken;
     try {
-      verified = await verifyToken(tokenFrom(request.headers), issuers, Math.floor(now() / 1000));
+      verified = await verifyToken(tokenFrom(request.headers), issuers, Math.floor(now() / 1000), verifiedTokens);
     } catch (error) {
       if (error instanceof TokenRejected) return finish('unauthorized', json(401, { error: error.message, check: error.check }), error.check);
       if (error instanceof IssuerUnavailableError) {
@@ -108,7 +111,11 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
     const budgetKey = typeof claims.jti === 'string' && claims.jti
       ? `jti:${issuer.issuer}:${claims.jti}`
       : `sub:${issuer.issuer}:${String(claims.iat)}:${String(claims.sub)}`;
-    const hashed = await hashKey(budgetKey);
+    let hashed = hashes.get(budgetKey);
+    if (!hashed) {
+      if (hashes.size >= 10_000) hashes.delete(hashes.keys().next().value!);
+      hashes.set(budgetKey, (hashed = await hashKey(budgetKey)));
+    }
     log.token_id = hashed.slice(0, 16);
 
     const nowMs = now();

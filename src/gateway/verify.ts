@@ -50,11 +50,45 @@ export function tokenFrom(headers: Headers): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Tokens whose signature was verified, by their exact text: a CI token is sent for many requests, and its
+ * signature check is the costliest step. The claim checks (time, audience, rules) still run on every request.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, { claims: VerifiedToken['claims']; trusted: TrustedIssuer }>();
+  constructor(private readonly maxEntries = 10_000) {}
+
+  get(token: string) {
+    return this.entries.get(token);
+  }
+
+  set(token: string, claims: VerifiedToken['claims'], trusted: TrustedIssuer) {
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, trusted });
+  }
+
+  delete(token: string) {
+    this.entries.delete(token);
+  }
+}
+
 export async function verifyToken(
   token: string | undefined,
   issuers: readonly TrustedIssuer[],
   nowSeconds: number,
+  cache?: VerifiedTokenCache,
 ): Promise<VerifiedToken> {
+  const hit = token ? cache?.get(token) : undefined;
+  if (token && hit) {
+    try {
+      return checkClaims(hit.claims, hit.trusted.config, nowSeconds);
+    } catch (error) {
+      // An expired token will never pass again: it leaves the cache.
+      if (error instanceof TokenRejected && (error.check === 'exp' || error.check === 'max_age')) cache?.delete(token);
+      throw error;
+    }
+  }
   if (!token) throw new TokenRejected('token_missing', 'Missing token (x-api-key or Authorization: Bearer)');
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p)) || !parts[0]) {
@@ -91,7 +125,10 @@ export async function verifyToken(
     } catch {
       throw new TokenRejected('signature', 'Token signature invalid');
     }
-    return checkClaims(parseClaims(payload), trusted.config, nowSeconds);
+    const claims = parseClaims(payload);
+    const verified = checkClaims(claims, trusted.config, nowSeconds);
+    cache?.set(token, claims, trusted);
+    return verified;
   }
   if (outage) throw outage;
   throw new TokenRejected('kid', 'Token signing key not found at any trusted issuer');

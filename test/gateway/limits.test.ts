@@ -89,6 +89,28 @@ for (const store of ['memory', 'redis'] as const) {
   });
 }
 
+describe('verified-token cache', () => {
+  it('a token verified once is still checked for exp and max age on every later request', async () => {
+    const clock = testClock();
+    const gw = await startTestGateway(env({ MAX_TOKEN_AGE_SECONDS: '60' }), { now: clock.now });
+    try {
+      const short = await ci.mint({ aud: AUDIENCE, ttlSec: 30 });
+      expect((await call(gw.url, short)).status).toBe(200);
+      clock.advance(31_000);
+      const expired = await call(gw.url, short);
+      expect(expired.status).toBe(401);
+      expect(await expired.json()).toMatchObject({ check: 'exp' });
+      const long = await ci.mint({ aud: AUDIENCE, ttlSec: 600 });
+      clock.advance(1000);
+      expect((await call(gw.url, long)).status).toBe(200);
+      clock.advance(61_000);
+      expect(await (await call(gw.url, long)).json()).toMatchObject({ check: 'max_age' });
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('Redis shared by three instances', () => {
   it('30 concurrent requests on a budget of 10 across 3 instances: exactly 10 succeed', async () => {
     const clock = testClock();

@@ -1,0 +1,189 @@
+// npm run bench (after scripts/bench.mjs) — the keyless-CI gateway against its upstream called directly, in one
+// run: requests/s and added p50/p99 latency, 2,000 requests at concurrency 32 on keep-alive connections, one
+// instance with budgets in memory and three instances sharing a redis-server; then the budget's exactness
+// under concurrency (30 concurrent requests on a budget of 10 across 3 instances).
+// Gateways run as child processes through the package bin, as deployed. Numbers are for reading, not asserting.
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startCiIssuer } from '../lab/index.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin/opencode-oauth-gateway.mjs');
+const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 2000);
+const CONCURRENCY = 32;
+const WARMUP = 300;
+const AUDIENCE = 'bench-gateway';
+const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'hello' }] });
+const REPLY = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' } }] });
+
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function startUpstream() {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(REPLY) });
+      res.end(REPLY);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) })));
+}
+
+async function startRedis() {
+  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) return undefined;
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start in 10 s')), 10_000);
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (out.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** One gateway process from the bin; resolves once /healthz answers (bounded). */
+async function startGateway(env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN], { env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return { url, stop: () => stopChild(child) };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stopChild(child);
+  throw new Error('gateway did not answer /healthz in 10 s');
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function post(url, token) {
+  return new Promise((resolve, reject) => {
+    const target = new URL('/v1/chat/completions', url);
+    const started = performance.now();
+    const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('request timed out')));
+    req.end(BODY);
+  });
+}
+
+/** `count` requests, `CONCURRENCY` in flight, round-robin over `urls`. */
+async function load(urls, token, count) {
+  const latencies = [];
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < count) {
+      const i = next++;
+      const { status, ms } = await post(urls[i % urls.length], token);
+      if (status !== 200) failures += 1;
+      latencies.push(ms);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return { rps: count / seconds, p50: pct(50), p99: pct(99), failures };
+}
+
+async function measure(urls, token) {
+  await load(urls, token, WARMUP);
+  return load(urls, token, REQUESTS);
+}
+
+const ci = await startCiIssuer();
+const upstream = await startUpstream();
+const redis = await startRedis();
+const baseEnv = {
+  OIDC_ISSUER: ci.issuer,
+  OIDC_AUDIENCE: AUDIENCE,
+  UPSTREAM_URL: upstream.url,
+  UPSTREAM_AUTH_HEADER: 'Authorization',
+  UPSTREAM_AUTH_PREFIX: 'Bearer ',
+  UPSTREAM_API_KEY: 'sk-bench',
+  MAX_REQUESTS_PER_TOKEN: '100000000',
+  RATE_LIMIT_PER_SECOND: '100000000',
+};
+const started = [];
+const rows = [];
+let exactness;
+try {
+  const token = await ci.mint({ aud: AUDIENCE, ttlSec: 900 });
+  const direct = await measure([upstream.url], undefined);
+  const report = (what, m) => rows.push({
+    what,
+    'req/s': m.rps.toFixed(0),
+    'throughput vs direct': (m.rps / direct.rps).toFixed(2),
+    'p50 ms': m.p50.toFixed(2),
+    'p99 ms': m.p99.toFixed(2),
+    'added p50 ms': (m.p50 - direct.p50).toFixed(2),
+    'added p99 ms': (m.p99 - direct.p99).toFixed(2),
+    'non-200': m.failures,
+  });
+  report('upstream direct (baseline)', direct);
+
+  const memory = await startGateway(baseEnv);
+  started.push(memory);
+  report('1 gateway, budgets in memory', await measure([memory.url], token));
+  await memory.stop();
+
+  if (redis) {
+    const three = await Promise.all([0, 1, 2].map(() => startGateway({ ...baseEnv, REDIS_URL: redis.url })));
+    started.push(...three);
+    report('3 gateways sharing Redis', await measure(three.map((g) => g.url), await ci.mint({ aud: AUDIENCE, ttlSec: 900 })));
+    await Promise.all(three.map((g) => g.stop()));
+
+    const budgeted = await Promise.all([0, 1, 2].map(() => startGateway({ ...baseEnv, REDIS_URL: redis.url, MAX_REQUESTS_PER_TOKEN: '10' })));
+    started.push(...budgeted);
+    const exactToken = await ci.mint({ aud: AUDIENCE });
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => post(budgeted[i % 3].url, exactToken).then((r) => r.status)));
+    exactness = { ok: statuses.filter((s) => s === 200).length, budgetExhausted: statuses.filter((s) => s === 429).length, other: statuses.filter((s) => s !== 200 && s !== 429).length };
+    await Promise.all(budgeted.map((g) => g.stop()));
+  }
+} finally {
+  await Promise.all(started.map((g) => g.stop()));
+  agent.destroy();
+  await Promise.all([upstream.stop(), ci.stop(), redis?.stop()]);
+}
+
+console.log(`\nopencode-oauth-gateway bench — Node ${process.version}, ${REQUESTS} requests at concurrency ${CONCURRENCY}, keep-alive`);
+console.table(rows);
+if (exactness) {
+  console.log(`budget exactness (30 concurrent requests, budget 10, 3 instances on one Redis): ${exactness.ok} succeeded, ${exactness.budgetExhausted} got 429, ${exactness.other} other — ${exactness.ok === 10 ? 'exact' : 'NOT EXACT'}`);
+} else {
+  console.log('redis-server not found: the Redis rows were skipped (apt-get install -y redis-server)');
+}
