@@ -9,6 +9,7 @@ import { forward } from './forward.js';
 import { IssuerUnavailableError } from './keys.js';
 import { hashKey, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 import { GatewayMetrics, type Outcome } from './metrics.js';
+import { runtimeFetch, type UpstreamFetch } from './upstreamFetch.js';
 import { UsageStoreUnavailableError, type UsageStore } from './usage.js';
 import { TokenRejected, tokenFrom, VerifiedTokenCache, verifyToken, type TrustedIssuer, type VerifiedToken } from './verify.js';
 
@@ -21,7 +22,8 @@ export interface GatewayAppDeps {
   metrics?: GatewayMetrics;
   /** Epoch-ms clock (tests pass their own). */
   now?: () => number;
-  fetch?: typeof fetch;
+  /** How the upstream is called; default the runtime's fetch (the Node host passes node:http). */
+  upstreamFetch?: UpstreamFetch;
 }
 
 const CORS_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -32,7 +34,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const logger = deps.logger ?? silentGatewayLogger;
   const metrics = deps.metrics ?? new GatewayMetrics();
   const now = deps.now ?? Date.now;
-  const fetchImpl = deps.fetch ?? fetch;
+  const fetchImpl = deps.upstreamFetch ?? runtimeFetch();
   const verifiedTokens = new VerifiedTokenCache();
   // The budget key's hash, per token text: one digest per token rather than per request.
   const hashes = new Map<string, string>();

@@ -1,3 +1,5 @@
+import type { UpstreamFetch } from './upstreamFetch.js';
+
 /**
  * Forwarding to the upstream: the client's credentials stay behind, the upstream key is injected, the body
  * goes byte-exact and the response streams back as it arrives.
@@ -36,30 +38,29 @@ export function upstreamRequestHeaders(incoming: Headers, target: UpstreamTarget
   return headers;
 }
 
-export function clientResponseHeaders(upstream: Headers): Headers {
+export function clientResponseHeaders(upstream: Headers, bodyDecoded: boolean): Headers {
   const headers = new Headers(upstream);
   dropHopByHop(headers);
   // fetch has already decoded a compressed body: its length and encoding no longer describe what we send.
-  if (headers.has('content-encoding')) {
+  if (bodyDecoded && headers.has('content-encoding')) {
     headers.delete('content-encoding');
     headers.delete('content-length');
   }
   return headers;
 }
 
-export async function forward(request: Request, target: UpstreamTarget, key: string, fetchImpl: typeof fetch): Promise<Response> {
+export async function forward(request: Request, target: UpstreamTarget, key: string, fetchImpl: UpstreamFetch): Promise<Response> {
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : undefined;
   const upstream = await fetchImpl(upstreamUrl(target.url, request.url), {
     method: request.method,
     headers: upstreamRequestHeaders(request.headers, target, key),
-    body,
-    redirect: 'manual',
+    ...(body ? { body } : {}),
     signal: request.signal,
   });
   return new Response(upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,
-    headers: clientResponseHeaders(upstream.headers),
+    headers: clientResponseHeaders(upstream.headers, fetchImpl.decodesBody),
   });
 }

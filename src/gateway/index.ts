@@ -13,6 +13,8 @@ import { issuerKeys } from './keys.js';
 import { jsonLineLogger, type GatewayLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { connectRedis } from './redis.js';
+import { nodeHttpFetch } from './nodeHttpFetch.js';
+import { runtimeFetch } from './upstreamFetch.js';
 import { createMemoryUsageStore, createRedisUsageStore, type UsageStore } from './usage.js';
 
 export { createGatewayApp, type GatewayAppDeps } from './app.js';
@@ -24,6 +26,8 @@ export { verifyToken, tokenFrom, TokenRejected, type Check } from './verify.js';
 export { GatewayMetrics } from './metrics.js';
 export { jsonLineLogger, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 export { serveNode, type NodeHost } from './node.js';
+export { runtimeFetch, type UpstreamFetch } from './upstreamFetch.js';
+export { nodeHttpFetch } from './nodeHttpFetch.js';
 
 export interface Gateway {
   app: Hono;
@@ -37,6 +41,8 @@ export interface CreateGatewayOptions {
   /** Replace the budget store (e.g. a Durable Object on Workers); default memory, or Redis with `redisUrl`. */
   usage?: UsageStore;
   now?: () => number;
+  /** `node` (default): node:http with keep-alive; `fetch`: the runtime's fetch. */
+  upstreamClient?: 'node' | 'fetch';
   fetchTimeoutMs?: number;
   redisTimeoutMs?: number;
 }
@@ -64,6 +70,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     credential,
     metrics,
     logger: options.logger ?? jsonLineLogger,
+    upstreamFetch: options.upstreamClient === 'fetch' ? runtimeFetch() : nodeHttpFetch(),
     ...(options.now ? { now: options.now } : {}),
   });
   return {

@@ -10,10 +10,20 @@ import { call, startTestGateway, startUpstream, UPSTREAM_KEY, type RecordingUpst
 const AUDIENCE = 'gw-fwd';
 let ci: CiIssuer;
 let upstream: RecordingUpstream;
-let gw: RunningGateway;
 
 beforeAll(async () => {
   [ci, upstream] = await Promise.all([startCiIssuer(), startUpstream()]);
+});
+
+afterAll(async () => {
+  await Promise.all([ci?.stop(), upstream?.stop()]);
+});
+
+// node: the Node host's node:http client; fetch: the runtime's fetch, as on Workers, Bun and Deno.
+for (const client of ['node', 'fetch'] as const) describe(`gateway forwarding (upstream client: ${client})`, () => {
+let gw: RunningGateway;
+
+beforeAll(async () => {
   gw = await startTestGateway({
     OIDC_ISSUER: ci.issuer,
     OIDC_AUDIENCE: AUDIENCE,
@@ -24,12 +34,11 @@ beforeAll(async () => {
     CORS_EXTRA_HEADERS: 'anthropic-version, X-Trace',
     MAX_REQUESTS_PER_TOKEN: '1000',
     RATE_LIMIT_PER_SECOND: '1000',
-  });
+  }, { upstreamClient: client });
 });
 
 afterAll(async () => {
   await gw?.stop();
-  await Promise.all([ci?.stop(), upstream?.stop()]);
 });
 
 const token = () => ci.mint({ aud: AUDIENCE });
@@ -48,7 +57,6 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
   });
 }
 
-describe('gateway forwarding', () => {
   it('the upstream sees only the injected key: no client JWT, no client auth headers', async () => {
     const jwt = await token();
     const res = await call(gw.url, undefined, {
@@ -99,6 +107,12 @@ describe('gateway forwarding', () => {
     expect(res.headers['x-upstream']).toBe('lab');
     expect(res.headers['keep-alive']).not.toBe('timeout=77');
     expect(res.headers['x-drop-me']).toBeUndefined();
+  });
+
+  it('a gzip-encoded upstream body reaches the client intact (passed through, or decoded and re-described)', async () => {
+    const res = await call(gw.url, await token(), { path: '/v1/gzip' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ compressed: true, filler: 'x'.repeat(2000) });
   });
 
   it('upstream statuses come back as they are', async () => {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { createGateway, loadGatewayConfig, serveNode, type CreateGatewayOptions, type Gateway, type NodeHost } from '../../src/gateway/index.js';
 
 export const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
@@ -75,7 +76,7 @@ export interface RecordedRequest {
 export interface RecordingUpstream {
   url: string;
   requests: RecordedRequest[];
-  /** Resolve to let a held `/sse` stream finish. */
+  /** Let the held `/sse` stream finish. */
   releaseStream(): void;
   stop(): Promise<void>;
 }
@@ -87,7 +88,6 @@ export interface RecordingUpstream {
 export async function startUpstream(): Promise<RecordingUpstream> {
   const requests: RecordedRequest[] = [];
   let release: (() => void) | undefined;
-  let released = false;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -100,8 +100,13 @@ export async function startUpstream(): Promise<RecordingUpstream> {
           res.write('data: [DONE]\n\n');
           res.end();
         };
-        if (released) finish();
-        else release = finish;
+        release = finish;
+        return;
+      }
+      if (req.url === '/v1/gzip') {
+        const zipped = gzipSync(JSON.stringify({ compressed: true, filler: 'x'.repeat(2000) }));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
+        res.end(zipped);
         return;
       }
       const status = /^\/status\/(\d{3})$/.exec(req.url ?? '')?.[1];
@@ -115,8 +120,8 @@ export async function startUpstream(): Promise<RecordingUpstream> {
     url: `http://127.0.0.1:${port}`,
     requests,
     releaseStream() {
-      released = true;
       release?.();
+      release = undefined;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,0 +1,38 @@
+/**
+ * The Node host's upstream client: node:http with keep-alive, cheaper per request than undici's fetch
+ * (npm run bench), and compressed bodies pass through untouched instead of being decoded and re-described.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { UpstreamFetch, UpstreamInit } from './upstreamFetch.js';
+
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+export function nodeHttpFetch(): UpstreamFetch {
+  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  const call = (url: string, init: UpstreamInit) =>
+    new Promise<Response>((resolve, reject) => {
+      const target = new URL(url);
+      const headers: Record<string, string> = {};
+      init.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
+      if (init.body) headers['content-length'] = String(init.body.byteLength);
+      const client = target.protocol === 'https:' ? https : http;
+      const req = client.request(target, { method: init.method, headers, agent: agents[target.protocol as 'http:' | 'https:'], signal: init.signal }, (res) => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value === undefined) continue;
+          for (const item of Array.isArray(value) ? value : [value]) out.append(name, item);
+        }
+        const status = res.statusCode ?? 502;
+        const bodyless = NULL_BODY.has(status) || init.method === 'HEAD';
+        if (bodyless) res.resume();
+        resolve(new Response(bodyless ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage ?? '', headers: out }));
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
+  return Object.assign(call, { decodesBody: false });
+}
