@@ -10,7 +10,7 @@ import { createGatewayApp } from './app.js';
 import { DEFAULTS, type GatewayConfig } from './config.js';
 import { credentialSource } from './engineCredential.js';
 import { issuerKeys } from './keys.js';
-import { jsonLineLogger, type GatewayLogger } from './log.js';
+import { bufferedStdoutLogger, type GatewayLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { connectRedis } from './redis.js';
 import { nodeHttpFetch } from './nodeHttpFetch.js';
@@ -24,7 +24,7 @@ export { createMemoryUsageStore, createRedisUsageStore, SPEND_SCRIPT, type Usage
 export { issuerKeys, IssuerUnavailableError } from './keys.js';
 export { verifyToken, tokenFrom, TokenRejected, type Check } from './verify.js';
 export { GatewayMetrics } from './metrics.js';
-export { jsonLineLogger, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
+export { bufferedStdoutLogger, jsonLineLogger, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 export { serveNode, type NodeHost } from './node.js';
 export { runtimeFetch, type UpstreamFetch } from './upstreamFetch.js';
 export { nodeHttpFetch } from './nodeHttpFetch.js';
@@ -69,7 +69,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     usage,
     credential,
     metrics,
-    logger: options.logger ?? jsonLineLogger,
+    logger: options.logger ?? bufferedStdoutLogger(),
     upstreamFetch: options.upstreamClient === 'fetch' ? runtimeFetch() : nodeHttpFetch(),
     ...(options.now ? { now: options.now } : {}),
   });
