@@ -48,6 +48,8 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   };
 
   const withCors = (request: Request, response: Response): Response => {
+    // Without CORS_ORIGIN the gateway takes no part in CORS: the upstream's headers pass as they are.
+    if (!config.cors) return response;
     const origin = allowOrigin(request.headers.get('origin') ?? undefined);
     for (const name of [...response.headers.keys()]) {
       if (name.startsWith('access-control-')) response.headers.delete(name);
