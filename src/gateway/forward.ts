@@ -65,6 +65,6 @@ export async function forward(request: Request, target: UpstreamTarget, key: str
   // A small body of announced length is read whole: the host writes headers and body at once (fewer writes,
   // npm run bench). Anything else, SSE and chunked replies included, streams as it arrives.
   const length = Number(headers.get('content-length') ?? Number.NaN);
-  if (upstream.body && length <= SMALL_BODY_BYTES) return new Response(await upstream.arrayBuffer(), init);
+  if (length <= SMALL_BODY_BYTES) return new Response(await upstream.arrayBuffer(), init);
   return new Response(upstream.body, init);
 }

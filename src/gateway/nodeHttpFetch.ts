@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { UpstreamFetch, UpstreamInit } from './upstreamFetch.js';
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
+const SMALL_BODY_BYTES = 64 * 1024;
 
 export function nodeHttpFetch(): UpstreamFetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
@@ -27,9 +28,22 @@ export function nodeHttpFetch(): UpstreamFetch {
           for (const item of Array.isArray(value) ? value : [value]) out.append(name, item);
         }
         const status = res.statusCode ?? 502;
-        const bodyless = NULL_BODY.has(status) || init.method === 'HEAD';
-        if (bodyless) res.resume();
-        resolve(new Response(bodyless ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage ?? '', headers: out }));
+        const responseInit = { status, statusText: res.statusMessage ?? '', headers: out };
+        if (NULL_BODY.has(status) || init.method === 'HEAD') {
+          res.resume();
+          resolve(new Response(null, responseInit));
+          return;
+        }
+        // A small body of announced length is collected as Node chunks: cheaper than a web stream read whole.
+        const length = Number(res.headers['content-length'] ?? Number.NaN);
+        if (length <= SMALL_BODY_BYTES) {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve(new Response(Buffer.concat(chunks), responseInit)));
+          res.on('error', reject);
+          return;
+        }
+        resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, responseInit));
       });
       req.on('error', reject);
       req.end(init.body);
