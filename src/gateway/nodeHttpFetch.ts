@@ -41,6 +41,9 @@ export function nodeHttpFetch(): UpstreamFetch {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => resolve(new Response(Buffer.concat(chunks), responseInit)));
           res.on('error', reject);
+          res.on('close', () => {
+            if (!res.complete) reject(new Error('upstream closed the response early'));
+          });
           return;
         }
         resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, responseInit));
