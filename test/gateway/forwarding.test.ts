@@ -115,6 +115,12 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
     expect(await res.json()).toEqual({ compressed: true, filler: 'x'.repeat(2000) });
   });
 
+  it('an upstream reply cut short is a 502, never a hang or a truncated 200', async () => {
+    const res = await call(gw.url, await token(), { path: '/v1/cut', signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ error: 'Upstream unreachable' });
+  });
+
   it('upstream statuses come back as they are', async () => {
     const res = await call(gw.url, await token(), { path: '/status/418' });
     expect(res.status).toBe(418);

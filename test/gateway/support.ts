@@ -103,6 +103,12 @@ export async function startUpstream(): Promise<RecordingUpstream> {
         release = finish;
         return;
       }
+      if (req.url === '/v1/cut') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"partial"');
+        setImmediate(() => res.socket?.destroy());
+        return;
+      }
       if (req.url === '/v1/gzip') {
         const zipped = gzipSync(JSON.stringify({ compressed: true, filler: 'x'.repeat(2000) }));
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
