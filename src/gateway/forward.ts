@@ -16,8 +16,6 @@ function dropHopByHop(headers: Headers): void {
   for (const name of [...HOP_BY_HOP, ...listed]) headers.delete(name);
 }
 
-const SMALL_BODY_BYTES = 64 * 1024;
-
 export interface UpstreamTarget {
   url: string;
   authHeader: string;
@@ -40,8 +38,8 @@ export function upstreamRequestHeaders(incoming: Headers, target: UpstreamTarget
   return headers;
 }
 
-export function clientResponseHeaders(upstream: Headers, bodyDecoded: boolean): Headers {
-  const headers = new Headers(upstream);
+/** Cleans the upstream's response headers in place (they are the gateway's own copy). */
+export function clientResponseHeaders(headers: Headers, bodyDecoded: boolean): Headers {
   dropHopByHop(headers);
   // fetch has already decoded a compressed body: its length and encoding no longer describe what we send.
   if (bodyDecoded && headers.has('content-encoding')) {
@@ -61,10 +59,5 @@ export async function forward(request: Request, target: UpstreamTarget, key: str
     signal: request.signal,
   });
   const headers = clientResponseHeaders(upstream.headers, fetchImpl.decodesBody);
-  const init = { status: upstream.status, statusText: upstream.statusText, headers };
-  // A small body of announced length is read whole: the host writes headers and body at once (fewer writes,
-  // npm run bench). Anything else, SSE and chunked replies included, streams as it arrives.
-  const length = Number(headers.get('content-length') ?? Number.NaN);
-  if (length <= SMALL_BODY_BYTES) return new Response(await upstream.arrayBuffer(), init);
-  return new Response(upstream.body, init);
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
 }

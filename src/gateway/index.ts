@@ -26,7 +26,7 @@ export { verifyToken, tokenFrom, TokenRejected, type Check } from './verify.js';
 export { GatewayMetrics } from './metrics.js';
 export { bufferedStdoutLogger, jsonLineLogger, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 export { serveNode, type NodeHost } from './node.js';
-export { runtimeFetch, type UpstreamFetch } from './upstreamFetch.js';
+export { runtimeFetch, type UpstreamFetch, type UpstreamReply } from './upstreamFetch.js';
 export { nodeHttpFetch } from './nodeHttpFetch.js';
 
 export interface Gateway {

@@ -5,15 +5,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import type { UpstreamFetch, UpstreamInit } from './upstreamFetch.js';
+import { SMALL_BODY_BYTES, type UpstreamFetch, type UpstreamInit, type UpstreamReply } from './upstreamFetch.js';
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
-const SMALL_BODY_BYTES = 64 * 1024;
 
 export function nodeHttpFetch(): UpstreamFetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   const call = (url: string, init: UpstreamInit) =>
-    new Promise<Response>((resolve, reject) => {
+    new Promise<UpstreamReply>((resolve, reject) => {
       const target = new URL(url);
       const headers: Record<string, string> = {};
       init.headers.forEach((value, name) => {
@@ -28,10 +27,10 @@ export function nodeHttpFetch(): UpstreamFetch {
           for (const item of Array.isArray(value) ? value : [value]) out.append(name, item);
         }
         const status = res.statusCode ?? 502;
-        const responseInit = { status, statusText: res.statusMessage ?? '', headers: out };
+        const reply = { status, statusText: res.statusMessage ?? '', headers: out };
         if (NULL_BODY.has(status) || init.method === 'HEAD') {
           res.resume();
-          resolve(new Response(null, responseInit));
+          resolve({ ...reply, body: null });
           return;
         }
         // A small body of announced length is collected as Node chunks: cheaper than a web stream read whole.
@@ -39,14 +38,14 @@ export function nodeHttpFetch(): UpstreamFetch {
         if (length <= SMALL_BODY_BYTES) {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve(new Response(Buffer.concat(chunks), responseInit)));
+          res.on('end', () => resolve({ ...reply, body: Buffer.concat(chunks) }));
           res.on('error', reject);
           res.on('close', () => {
             if (!res.complete) reject(new Error('upstream closed the response early'));
           });
           return;
         }
-        resolve(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, responseInit));
+        resolve({ ...reply, body: Readable.toWeb(res) as ReadableStream<Uint8Array> });
       });
       req.on('error', reject);
       req.end(init.body);

@@ -10,14 +10,31 @@ export interface UpstreamInit {
   signal?: AbortSignal;
 }
 
+/** The upstream's answer as parts: the gateway builds exactly one Response from them. `headers` is ours to change. */
+export interface UpstreamReply {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  /** A small body of announced length arrives whole (the host then writes it at once); anything else streams. */
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
 export interface UpstreamFetch {
-  (url: string, init: UpstreamInit): Promise<Response>;
-  /** True when the response body arrives decoded (fetch undoes Content-Encoding): its length and encoding headers no longer apply. */
+  (url: string, init: UpstreamInit): Promise<UpstreamReply>;
+  /** True when the body arrives decoded (fetch undoes Content-Encoding): its length and encoding headers no longer apply. */
   readonly decodesBody: boolean;
 }
 
+/** Bodies up to this size with a Content-Length are read whole. SSE and chunked replies always stream. */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
 export function runtimeFetch(fetchImpl: typeof fetch = fetch): UpstreamFetch {
-  const call = (url: string, init: UpstreamInit) => fetchImpl(url, { ...init, redirect: 'manual' });
+  const call = async (url: string, init: UpstreamInit): Promise<UpstreamReply> => {
+    const res = await fetchImpl(url, { ...init, redirect: 'manual' });
+    const length = Number(res.headers.get('content-length') ?? Number.NaN);
+    const body = length <= SMALL_BODY_BYTES ? new Uint8Array(await res.arrayBuffer()) : res.body;
+    // A fetch Response's headers are immutable: the gateway gets its own copy.
+    return { status: res.status, statusText: res.statusText, headers: new Headers(res.headers), body };
+  };
   return Object.assign(call, { decodesBody: true });
 }
-
