@@ -5,7 +5,9 @@
 // Gateways run as child processes through the package bin, as deployed. Numbers are for reading, not asserting.
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,8 @@ const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 2000);
 const CONCURRENCY = 32;
 const WARMUP = 300;
 const AUDIENCE = 'bench-gateway';
+// BENCH_GATEWAY_PROFILE=<dir>: every gateway child writes a V8 CPU profile there when it stops.
+const PROFILE_FLAGS = process.env.BENCH_GATEWAY_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_GATEWAY_PROFILE}`] : [];
 const BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'hello' }] });
 const REPLY = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' } }] });
 
@@ -55,7 +59,7 @@ async function startRedis() {
       }
     });
   });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid, stop: () => stopChild(child) };
 }
 
 function stopChild(child) {
@@ -73,11 +77,11 @@ function stopChild(child) {
 /** One gateway process from the bin; resolves once /healthz answers (bounded). */
 async function startGateway(env) {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN], { env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...PROFILE_FLAGS, BIN], { env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return { url, stop: () => stopChild(child) };
+    if (ok) return { url, pid: child.pid, stop: () => stopChild(child) };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stopChild(child);
@@ -114,7 +118,7 @@ async function startBareProxy(target) {
       });
       socket.on('error', () => resolve(false));
     });
-    if (ok) return { url, stop: () => stopChild(child) };
+    if (ok) return { url, pid: child.pid, stop: () => stopChild(child) };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stopChild(child);
@@ -157,9 +161,36 @@ async function load(urls, token, count) {
   return { rps: count / seconds, p50: pct(50), p99: pct(99), failures };
 }
 
-async function measure(urls, token) {
+/**
+ * CPU time (user + system, ms) the given processes have used so far, from /proc (Linux; undefined elsewhere).
+ * Throughput on a shared 2-core machine swings with whatever else runs; CPU per request barely does.
+ */
+const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100);
+function cpuMsOf(pids) {
+  try {
+    return pids.reduce((sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    }, 0);
+  } catch {
+    return undefined;
+  }
+}
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/** Warm up, then the measured load; with the CPU per request of the proxies (`pids`) and of this process. */
+async function measure(urls, token, pids) {
   await load(urls, token, WARMUP);
-  return load(urls, token, REQUESTS);
+  const proxyBefore = cpuMsOf(pids);
+  const ownBefore = ownCpuMs();
+  const result = await load(urls, token, REQUESTS);
+  const proxyAfter = cpuMsOf(pids);
+  result.benchCpuUs = ((ownCpuMs() - ownBefore) * 1000) / REQUESTS;
+  result.proxyCpuUs = pids.length && proxyBefore !== undefined && proxyAfter !== undefined ? ((proxyAfter - proxyBefore) * 1000) / REQUESTS : undefined;
+  return result;
 }
 
 const ci = await startCiIssuer();
@@ -178,7 +209,8 @@ const baseEnv = {
 const started = [];
 const rows = [];
 let exactness;
-const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 5);
+const loadBefore = os.loadavg();
 const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 try {
   const token = await ci.mint({ aud: AUDIENCE, ttlSec: 900 });
@@ -188,22 +220,24 @@ try {
   const three = redis ? await Promise.all([0, 1, 2].map(() => startGateway({ ...baseEnv, REDIS_URL: redis.url }))) : [];
   started.push(bare, memory, ...three);
   const configs = [
-    { what: 'upstream direct (baseline)', urls: [upstream.url], token: undefined },
-    { what: 'bare node:http proxy (one more hop, reference)', urls: [bare.url], token: undefined },
-    { what: '1 gateway, budgets in memory', urls: [memory.url], token },
-    ...(redis ? [{ what: '3 gateways sharing Redis', urls: three.map((g) => g.url), token: redisToken }] : []),
+    { what: 'upstream direct (baseline)', urls: [upstream.url], token: undefined, pids: [] },
+    { what: 'bare node:http proxy (one more hop, reference)', urls: [bare.url], token: undefined, pids: [bare.pid] },
+    { what: '1 gateway, budgets in memory', urls: [memory.url], token, pids: [memory.pid] },
+    ...(redis ? [{ what: '3 gateways sharing Redis', urls: three.map((g) => g.url), token: redisToken, pids: [...three.map((g) => g.pid), redis.pid] }] : []),
   ];
   // Rounds interleave the configurations, so a burst of load from elsewhere on the machine hits them alike;
   // each figure is the median over the rounds.
   const results = configs.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, c] of configs.entries()) results[i].push(await measure(c.urls, c.token));
+    for (const [i, c] of configs.entries()) results[i].push(await measure(c.urls, c.token, c.pids));
   }
   const summary = results.map((runs) => ({
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     failures: runs.reduce((n, r) => n + r.failures, 0),
+    benchCpuUs: median(runs.map((r) => r.benchCpuUs)),
+    proxyCpuUs: runs[0].proxyCpuUs === undefined ? undefined : median(runs.map((r) => r.proxyCpuUs)),
   }));
   const direct = summary[0];
   for (const [i, m] of summary.entries()) {
@@ -215,6 +249,8 @@ try {
       'p99 ms': m.p99.toFixed(2),
       'added p50 ms': (m.p50 - direct.p50).toFixed(2),
       'added p99 ms': (m.p99 - direct.p99).toFixed(2),
+      'proxy CPU µs/req': m.proxyCpuUs === undefined ? '—' : m.proxyCpuUs.toFixed(0),
+      'client+upstream CPU µs/req': m.benchCpuUs.toFixed(0),
       'non-200': m.failures,
     });
   }
@@ -234,7 +270,9 @@ try {
   await Promise.all([upstream.stop(), ci.stop(), redis?.stop()]);
 }
 
-console.log(`\nopencode-oauth-gateway bench — Node ${process.version}, ${REQUESTS} requests at concurrency ${CONCURRENCY}, keep-alive, median of ${ROUNDS} interleaved rounds`);
+const loadAfter = os.loadavg();
+console.log(`\nopencode-oauth-gateway bench — Node ${process.version}, ${os.cpus().length} CPUs, load average ${loadBefore[0].toFixed(1)} before / ${loadAfter[0].toFixed(1)} after; ${REQUESTS} requests at concurrency ${CONCURRENCY}, keep-alive, median of ${ROUNDS} interleaved rounds`);
+console.log('proxy CPU = user+system time of the proxy processes (with redis-server in the Redis row) per request; client+upstream CPU = this process (load generator and upstream)');
 console.table(rows);
 if (exactness) {
   console.log(`budget exactness (30 concurrent requests, budget 10, 3 instances on one Redis): ${exactness.ok} succeeded, ${exactness.budgetExhausted} got 429, ${exactness.other} other — ${exactness.ok === 10 ? 'exact' : 'NOT EXACT'}`);
