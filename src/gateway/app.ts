@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { GatewayConfig } from './config.js';
 import { CredentialUnavailableError, type CredentialSource } from './credential.js';
-import { forward } from './forward.js';
+import { forward, pathAndQuery } from './forward.js';
 import { IssuerUnavailableError } from './keys.js';
 import { hashKey, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 import { GatewayMetrics, type Outcome } from './metrics.js';
@@ -86,7 +86,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
 
   app.all('*', async (c) => {
     const request = c.req.raw;
-    const path = new URL(request.url).pathname;
+    // The path only: a query string may hold what must not reach a log.
+    const target = pathAndQuery(request.url);
+    const query = target.indexOf('?');
+    const path = query < 0 ? target : target.slice(0, query);
     const log: RequestLog = { msg: 'request', outcome: 'ok', status: 200, method: request.method, path };
     const finish = (outcome: Outcome, response: Response, check?: string) => {
       log.outcome = outcome;

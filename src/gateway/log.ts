@@ -37,7 +37,9 @@ export function bufferedStdoutLogger(stream: { write(chunk: string): unknown } =
   };
   return (entry) => {
     if (pending.length === 0) setImmediate(flush);
-    pending.push(`${JSON.stringify({ t: new Date().toISOString(), ...entry })}\n`);
+    // The time field spliced in front, rather than a spread copy of every entry.
+    const fields = JSON.stringify(entry);
+    pending.push(`{"t":"${new Date().toISOString()}"${fields.length > 2 ? `,${fields.slice(1)}` : '}'}\n`);
   };
 }
 

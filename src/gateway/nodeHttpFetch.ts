@@ -5,27 +5,41 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import { SMALL_BODY_BYTES, type UpstreamFetch, type UpstreamInit, type UpstreamReply } from './upstreamFetch.js';
+import { SMALL_BODY_BYTES, type ReplyHeaders, type UpstreamFetch, type UpstreamInit, type UpstreamReply } from './upstreamFetch.js';
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/** node:http's parsed headers as a plain record; a `Headers` only when a field has several values (Set-Cookie). */
+function replyHeaders(incoming: http.IncomingHttpHeaders): ReplyHeaders {
+  const record: Record<string, string> = {};
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (typeof value === 'string') record[name] = value;
+    else if (value?.length === 1) record[name] = value[0]!;
+    else if (value) return severalValues(incoming);
+  }
+  return record;
+}
+
+function severalValues(incoming: http.IncomingHttpHeaders): Headers {
+  const out = new Headers();
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) out.append(name, item);
+  }
+  return out;
+}
 
 export function nodeHttpFetch(): UpstreamFetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   const call = (url: string, init: UpstreamInit) =>
     new Promise<UpstreamReply>((resolve, reject) => {
       const target = new URL(url);
-      const headers: Record<string, string> = {};
-      init.headers.forEach((value, name) => {
-        headers[name] = value;
-      });
+      const headers: Record<string, string> = { ...init.headers };
       if (init.body) headers['content-length'] = String(init.body.byteLength);
       const client = target.protocol === 'https:' ? https : http;
       const req = client.request(target, { method: init.method, headers, agent: agents[target.protocol as 'http:' | 'https:'], signal: init.signal }, (res) => {
-        const out = new Headers();
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value === undefined) continue;
-          for (const item of Array.isArray(value) ? value : [value]) out.append(name, item);
-        }
+        const out = replyHeaders(res.headers);
         const status = res.statusCode ?? 502;
         const reply = { status, statusText: res.statusMessage ?? '', headers: out };
         if (NULL_BODY.has(status) || init.method === 'HEAD') {
@@ -38,7 +52,7 @@ export function nodeHttpFetch(): UpstreamFetch {
         if (length <= SMALL_BODY_BYTES) {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ ...reply, body: Buffer.concat(chunks) }));
+          res.on('end', () => resolve({ ...reply, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) }));
           res.on('error', reject);
           res.on('close', () => {
             if (!res.complete) reject(new Error('upstream closed the response early'));

@@ -20,6 +20,8 @@ export async function connectRedis(options: RedisConnectOptions): Promise<RedisS
     connectTimeout: options.timeoutMs,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
     lazyConnect: true,
+    // Spends issued in the same event-loop turn go out in one write (one syscall) instead of one write each.
+    enableAutoPipelining: true,
   });
   // Connection errors surface as refused requests; the event must have a listener or Node crashes the process.
   client.on('error', () => undefined);

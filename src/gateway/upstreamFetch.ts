@@ -5,16 +5,23 @@
 
 export interface UpstreamInit {
   method: string;
-  headers: Headers;
+  /** Lower-case names. */
+  headers: Record<string, string>;
   body?: Uint8Array;
   signal?: AbortSignal;
 }
+
+/**
+ * Response headers: a plain record of lower-case names when every field has one value (what the Node host's
+ * Response writes without a conversion), a `Headers` otherwise (several `Set-Cookie`, or from fetch).
+ */
+export type ReplyHeaders = Headers | Record<string, string>;
 
 /** The upstream's answer as parts: the gateway builds exactly one Response from them. `headers` is ours to change. */
 export interface UpstreamReply {
   status: number;
   statusText: string;
-  headers: Headers;
+  headers: ReplyHeaders;
   /** A small body of announced length arrives whole (the host then writes it at once); anything else streams. */
   body: Uint8Array | ReadableStream<Uint8Array> | null;
 }

@@ -109,6 +109,13 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
     expect(res.headers['x-drop-me']).toBeUndefined();
   });
 
+  it('the path and query reach the upstream as sent; several Set-Cookie fields come back as several', async () => {
+    const res = await rawRequest(`${gw.url}/v1/cookies?a=1&b=%20x&c=%2F`, { authorization: `Bearer ${await token()}` }, Buffer.from('{}'));
+    expect(res.status).toBe(200);
+    expect(upstream.requests.at(-1)!.url).toBe('/v1/cookies?a=1&b=%20x&c=%2F');
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+  });
+
   it('a gzip-encoded upstream body reaches the client intact (passed through, or decoded and re-described)', async () => {
     const res = await call(gw.url, await token(), { path: '/v1/gzip' });
     expect(res.status).toBe(200);

@@ -109,6 +109,11 @@ export async function startUpstream(): Promise<RecordingUpstream> {
         setImmediate(() => res.socket?.destroy());
         return;
       }
+      if (req.url?.startsWith('/v1/cookies')) {
+        res.writeHead(200, [['content-type', 'application/json'], ['set-cookie', 'a=1; Path=/'], ['set-cookie', 'b=2; Path=/']]);
+        res.end('{}');
+        return;
+      }
       if (req.url === '/v1/gzip') {
         const zipped = gzipSync(JSON.stringify({ compressed: true, filler: 'x'.repeat(2000) }));
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(zipped.length) });
