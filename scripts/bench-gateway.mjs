@@ -182,12 +182,15 @@ const ownCpuMs = () => {
 };
 
 /** Warm up, then the measured load; with the CPU per request of the proxies (`pids`) and of this process. */
-async function measure(urls, token, pids) {
+async function measure(urls, token, pids, storePids = []) {
   await load(urls, token, WARMUP);
   const proxyBefore = cpuMsOf(pids);
+  const storeBefore = cpuMsOf(storePids);
   const ownBefore = ownCpuMs();
   const result = await load(urls, token, REQUESTS);
   const proxyAfter = cpuMsOf(pids);
+  const storeAfter = cpuMsOf(storePids);
+  result.storeCpuUs = storePids.length && storeBefore !== undefined && storeAfter !== undefined ? ((storeAfter - storeBefore) * 1000) / REQUESTS : undefined;
   result.benchCpuUs = ((ownCpuMs() - ownBefore) * 1000) / REQUESTS;
   result.proxyCpuUs = pids.length && proxyBefore !== undefined && proxyAfter !== undefined ? ((proxyAfter - proxyBefore) * 1000) / REQUESTS : undefined;
   return result;
@@ -218,18 +221,22 @@ try {
   const bare = await startBareProxy(upstream.url);
   const memory = await startGateway(baseEnv);
   const three = redis ? await Promise.all([0, 1, 2].map(() => startGateway({ ...baseEnv, REDIS_URL: redis.url }))) : [];
-  started.push(bare, memory, ...three);
+  // One gateway on Redis: what the shared store costs, apart from what splitting the load over three processes costs.
+  const oneRedis = redis ? await startGateway({ ...baseEnv, REDIS_URL: redis.url }) : undefined;
+  const oneRedisToken = await ci.mint({ aud: AUDIENCE, ttlSec: 900 });
+  started.push(bare, memory, ...three, ...(oneRedis ? [oneRedis] : []));
   const configs = [
     { what: 'upstream direct (baseline)', urls: [upstream.url], token: undefined, pids: [] },
     { what: 'bare node:http proxy (one more hop, reference)', urls: [bare.url], token: undefined, pids: [bare.pid] },
     { what: '1 gateway, budgets in memory', urls: [memory.url], token, pids: [memory.pid] },
-    ...(redis ? [{ what: '3 gateways sharing Redis', urls: three.map((g) => g.url), token: redisToken, pids: [...three.map((g) => g.pid), redis.pid] }] : []),
+    ...(oneRedis ? [{ what: '1 gateway, budgets in Redis', urls: [oneRedis.url], token: oneRedisToken, pids: [oneRedis.pid], storePids: [redis.pid] }] : []),
+    ...(redis ? [{ what: '3 gateways sharing Redis', urls: three.map((g) => g.url), token: redisToken, pids: three.map((g) => g.pid), storePids: [redis.pid] }] : []),
   ];
   // Rounds interleave the configurations, so a burst of load from elsewhere on the machine hits them alike;
   // each figure is the median over the rounds.
   const results = configs.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, c] of configs.entries()) results[i].push(await measure(c.urls, c.token, c.pids));
+    for (const [i, c] of configs.entries()) results[i].push(await measure(c.urls, c.token, c.pids, c.storePids));
   }
   const summary = results.map((runs) => ({
     rps: median(runs.map((r) => r.rps)),
@@ -238,6 +245,7 @@ try {
     failures: runs.reduce((n, r) => n + r.failures, 0),
     benchCpuUs: median(runs.map((r) => r.benchCpuUs)),
     proxyCpuUs: runs[0].proxyCpuUs === undefined ? undefined : median(runs.map((r) => r.proxyCpuUs)),
+    storeCpuUs: runs[0].storeCpuUs === undefined ? undefined : median(runs.map((r) => r.storeCpuUs)),
   }));
   const direct = summary[0];
   for (const [i, m] of summary.entries()) {
@@ -250,11 +258,12 @@ try {
       'added p50 ms': (m.p50 - direct.p50).toFixed(2),
       'added p99 ms': (m.p99 - direct.p99).toFixed(2),
       'proxy CPU µs/req': m.proxyCpuUs === undefined ? '—' : m.proxyCpuUs.toFixed(0),
+      'redis-server CPU µs/req': m.storeCpuUs === undefined ? '—' : m.storeCpuUs.toFixed(0),
       'client+upstream CPU µs/req': m.benchCpuUs.toFixed(0),
       'non-200': m.failures,
     });
   }
-  await Promise.all([bare, memory, ...three].map((g) => g.stop()));
+  await Promise.all([bare, memory, ...three, ...(oneRedis ? [oneRedis] : [])].map((g) => g.stop()));
 
   if (redis) {
     const budgeted = await Promise.all([0, 1, 2].map(() => startGateway({ ...baseEnv, REDIS_URL: redis.url, MAX_REQUESTS_PER_TOKEN: '10' })));
@@ -272,7 +281,7 @@ try {
 
 const loadAfter = os.loadavg();
 console.log(`\nopencode-oauth-gateway bench — Node ${process.version}, ${os.cpus().length} CPUs, load average ${loadBefore[0].toFixed(1)} before / ${loadAfter[0].toFixed(1)} after; ${REQUESTS} requests at concurrency ${CONCURRENCY}, keep-alive, median of ${ROUNDS} interleaved rounds`);
-console.log('proxy CPU = user+system time of the proxy processes (with redis-server in the Redis row) per request; client+upstream CPU = this process (load generator and upstream)');
+console.log('CPU µs/req = user+system time per request of the proxy processes (all three gateways in the Redis row), of redis-server, and of this process (load generator and upstream)');
 console.table(rows);
 if (exactness) {
   console.log(`budget exactness (30 concurrent requests, budget 10, 3 instances on one Redis): ${exactness.ok} succeeded, ${exactness.budgetExhausted} got 429, ${exactness.other} other — ${exactness.ok === 10 ? 'exact' : 'NOT EXACT'}`);
