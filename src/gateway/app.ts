@@ -156,7 +156,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
 
     const started = performance.now();
     try {
-      const response = await forward(request, config.upstream, key, fetchImpl);
+      const response = await forward(request, config.upstream, key, fetchImpl, c.env);
       const ms = performance.now() - started;
       metrics.upstreamLatency(ms / 1000);
       log.upstream_ms = Math.round(ms * 10) / 10;

@@ -79,14 +79,15 @@ export function clientResponseHeaders(headers: ReplyHeaders, bodyDecoded: boolea
   return headers;
 }
 
-export async function forward(request: Request, target: UpstreamTarget, key: string, fetchImpl: UpstreamFetch): Promise<Response> {
+/** `bindings`: the host's per-request bindings (Hono's `c.env`), handed to the upstream client as they are. */
+export async function forward(request: Request, target: UpstreamTarget, key: string, fetchImpl: UpstreamFetch, bindings?: unknown): Promise<Response> {
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : undefined;
   const upstream = await fetchImpl(upstreamUrl(target.url, request.url), {
     method: request.method,
     headers: upstreamRequestHeaders(request.headers, target, key),
     ...(body ? { body } : {}),
-    signal: request.signal,
+    client: { request, bindings },
   });
   const headers = clientResponseHeaders(upstream.headers, fetchImpl.decodesBody);
   return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });

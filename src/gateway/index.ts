@@ -31,7 +31,8 @@ export { nodeHttpFetch } from './nodeHttpFetch.js';
 
 export interface Gateway {
   app: Hono;
-  fetch: (request: Request) => Response | Promise<Response>;
+  /** `env`: the host's bindings (on Node, @hono/node-server's `{ incoming, outgoing }`). */
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   metrics: GatewayMetrics;
   close(): Promise<void>;
 }
@@ -75,7 +76,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
   });
   return {
     app,
-    fetch: (request) => app.fetch(request),
+    fetch: (request, env) => app.fetch(request, env),
     metrics,
     async close() {
       credential.stop();

@@ -10,7 +10,7 @@ export interface NodeHost {
 }
 
 export function serveNode(
-  gateway: { fetch: (request: Request) => Response | Promise<Response> },
+  gateway: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
   options: { port: number; host: string },
 ): Promise<NodeHost> {
   return new Promise((resolve, reject) => {

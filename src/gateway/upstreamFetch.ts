@@ -8,7 +8,11 @@ export interface UpstreamInit {
   /** Lower-case names. */
   headers: Record<string, string>;
   body?: Uint8Array;
-  signal?: AbortSignal;
+  /**
+   * The client's side: the upstream call ends when the client leaves. `bindings` is the host's (Hono's `c.env`):
+   * the Node host's client watches its node:http response, cheaper than the Request's AbortSignal.
+   */
+  client: { request: Request; bindings?: unknown };
 }
 
 /**
@@ -37,7 +41,13 @@ export const SMALL_BODY_BYTES = 64 * 1024;
 
 export function runtimeFetch(fetchImpl: typeof fetch = fetch): UpstreamFetch {
   const call = async (url: string, init: UpstreamInit): Promise<UpstreamReply> => {
-    const res = await fetchImpl(url, { ...init, redirect: 'manual' });
+    const res = await fetchImpl(url, {
+      method: init.method,
+      headers: init.headers,
+      ...(init.body ? { body: init.body } : {}),
+      signal: init.client.request.signal,
+      redirect: 'manual',
+    });
     const length = Number(res.headers.get('content-length') ?? Number.NaN);
     const body = length <= SMALL_BODY_BYTES ? new Uint8Array(await res.arrayBuffer()) : res.body;
     // A fetch Response's headers are immutable: the gateway gets its own copy.

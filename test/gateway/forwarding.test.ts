@@ -128,6 +128,19 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
     expect(await res.json()).toEqual({ error: 'Upstream unreachable' });
   });
 
+  it('a client that goes away before the answer takes the upstream call with it', async () => {
+    const { received, abandoned } = upstream.hold;
+    const leaving = new AbortController();
+    const pending = call(gw.url, await token(), { path: '/v1/hold', signal: leaving.signal }).then(() => 'answered', () => 'aborted');
+    for (let i = 0; i < 250 && upstream.hold.received === received; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.hold.received).toBe(received + 1);
+    expect(upstream.hold.abandoned).toBe(abandoned);
+    leaving.abort();
+    expect(await pending).toBe('aborted');
+    for (let i = 0; i < 250 && upstream.hold.abandoned === abandoned; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(upstream.hold.abandoned).toBe(abandoned + 1);
+  });
+
   it('upstream statuses come back as they are', async () => {
     const res = await call(gw.url, await token(), { path: '/status/418' });
     expect(res.status).toBe(418);

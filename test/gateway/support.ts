@@ -78,6 +78,8 @@ export interface RecordingUpstream {
   requests: RecordedRequest[];
   /** Let the held `/sse` stream finish. */
   releaseStream(): void;
+  /** `/hold` requests received (never answered), and those whose connection was closed by the caller. */
+  hold: { received: number; abandoned: number };
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export interface RecordingUpstream {
  */
 export async function startUpstream(): Promise<RecordingUpstream> {
   const requests: RecordedRequest[] = [];
+  const hold = { received: 0, abandoned: 0 };
   let release: (() => void) | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -107,6 +110,13 @@ export async function startUpstream(): Promise<RecordingUpstream> {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
         res.write('{"partial"');
         setImmediate(() => res.socket?.destroy());
+        return;
+      }
+      if (req.url === '/v1/hold') {
+        hold.received += 1;
+        res.on('close', () => {
+          hold.abandoned += 1;
+        });
         return;
       }
       if (req.url?.startsWith('/v1/cookies')) {
@@ -130,6 +140,7 @@ export async function startUpstream(): Promise<RecordingUpstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    hold,
     releaseStream() {
       release?.();
       release = undefined;
