@@ -24,7 +24,7 @@ export { createMemoryUsageStore, createRedisUsageStore, SPEND_SCRIPT, type Usage
 export { issuerKeys, IssuerUnavailableError } from './keys.js';
 export { verifyToken, tokenFrom, TokenRejected, type Check } from './verify.js';
 export { GatewayMetrics } from './metrics.js';
-export { bufferedStdoutLogger, jsonLineLogger, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
+export { bufferedStdoutLogger, jsonLineLogger, type BufferedLogger, silentGatewayLogger, type GatewayLogger, type RequestLog } from './log.js';
 export { serveNode, type NodeHost } from './node.js';
 export { runtimeFetch, type UpstreamFetch, type UpstreamReply } from './upstreamFetch.js';
 export { nodeHttpFetch } from './nodeHttpFetch.js';
@@ -64,13 +64,14 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
       : createMemoryUsageStore());
   const credential = await credentialSource(config.upstream.credential, config.upstream.url);
   const metrics = new GatewayMetrics();
+  const ownLogger = options.logger ? undefined : bufferedStdoutLogger();
   const app = createGatewayApp({
     config,
     issuers,
     usage,
     credential,
     metrics,
-    logger: options.logger ?? bufferedStdoutLogger(),
+    logger: options.logger ?? ownLogger,
     upstreamFetch: options.upstreamClient === 'fetch' ? runtimeFetch() : nodeHttpFetch(),
     ...(options.now ? { now: options.now } : {}),
   });
@@ -80,6 +81,7 @@ export async function createGateway(config: GatewayConfig, options: CreateGatewa
     metrics,
     async close() {
       credential.stop();
+      ownLogger?.flush();
       await usage.close();
     },
   };

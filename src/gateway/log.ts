@@ -24,23 +24,42 @@ export const jsonLineLogger: GatewayLogger = (entry) => {
   console.log(JSON.stringify({ t: new Date().toISOString(), ...entry }));
 };
 
+export interface BufferedLogger extends GatewayLogger {
+  /** Write what is pending now (the gateway's close() calls it, so a stop loses no line). */
+  flush(): void;
+}
+
 /**
- * The Node host's logger: the same JSON lines, written once per event-loop turn instead of once per request
- * (a write per request cost ~8% of the gateway's CPU under load).
+ * The Node host's logger: the same JSON lines (each with the time it was logged), written together at most every
+ * `flushMs` or every `maxLines` lines instead of once per request: under load a write per request or per event-loop
+ * turn cost ~10 µs of the gateway's ~110 µs CPU per request (npm run bench).
  */
-export function bufferedStdoutLogger(stream: { write(chunk: string): unknown } = process.stdout): GatewayLogger {
+export function bufferedStdoutLogger(
+  stream: { write(chunk: string): unknown } = process.stdout,
+  { flushMs = 50, maxLines = 256 }: { flushMs?: number; maxLines?: number } = {},
+): BufferedLogger {
   let pending: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
     const lines = pending;
     pending = [];
     stream.write(lines.join(''));
   };
-  return (entry) => {
-    if (pending.length === 0) setImmediate(flush);
+  const log = (entry: Parameters<GatewayLogger>[0]) => {
     // The time field spliced in front, rather than a spread copy of every entry.
     const fields = JSON.stringify(entry);
     pending.push(`{"t":"${new Date().toISOString()}"${fields.length > 2 ? `,${fields.slice(1)}` : '}'}\n`);
+    if (pending.length >= maxLines) flush();
+    else if (!timer) {
+      timer = setTimeout(flush, flushMs);
+      // Pending lines never keep a process alive; close() flushes them.
+      (timer as { unref?: () => void }).unref?.();
+    }
   };
+  return Object.assign(log, { flush });
 }
 
 export const silentGatewayLogger: GatewayLogger = () => undefined;
