@@ -57,15 +57,46 @@ function whenClientLeaves(client: UpstreamInit['client'], leave: () => void): ()
   return () => signal.removeEventListener('abort', leave);
 }
 
+interface Origin {
+  protocol: 'http:' | 'https:';
+  hostname: string;
+  port?: number;
+  /** `user:password` written in the upstream URL, as node:http takes it from a URL. */
+  auth?: string;
+}
+
+/** Parsed origins, by their text: the upstream has one, so it is parsed once rather than per request. */
+const origins = new Map<string, Origin>();
+
+function endpointOf(url: string): { protocol: Origin['protocol']; origin: Origin; path: string } {
+  const pathAt = url.indexOf('/', url.indexOf('//') + 2);
+  const originText = pathAt < 0 ? url : url.slice(0, pathAt);
+  let origin = origins.get(originText);
+  if (!origin) {
+    const parsed = new URL(originText);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`unsupported upstream protocol ${parsed.protocol}`);
+    origin = {
+      protocol: parsed.protocol,
+      // node:http wants an IPv6 address without its brackets.
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+      ...(parsed.port ? { port: Number(parsed.port) } : {}),
+      ...(parsed.username || parsed.password ? { auth: `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}` } : {}),
+    };
+    if (origins.size >= 64) origins.clear();
+    origins.set(originText, origin);
+  }
+  return { protocol: origin.protocol, origin, path: pathAt < 0 ? '/' : url.slice(pathAt) };
+}
+
 export function nodeHttpFetch(): UpstreamFetch {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   const call = (url: string, init: UpstreamInit) =>
     new Promise<UpstreamReply>((resolve, reject) => {
-      const target = new URL(url);
+      const target = endpointOf(url);
       const headers: Record<string, string> = { ...init.headers };
       if (init.body) headers['content-length'] = String(init.body.byteLength);
       const client = target.protocol === 'https:' ? https : http;
-      const req = client.request(target, { method: init.method, headers, agent: agents[target.protocol as 'http:' | 'https:'] }, (res) => {
+      const req = client.request({ ...target.origin, path: target.path, method: init.method, headers, agent: agents[target.protocol as 'http:' | 'https:'] }, (res) => {
         const out = replyHeaders(res.headers);
         const status = res.statusCode ?? 502;
         const reply = { status, statusText: res.statusMessage ?? '', headers: out };
