@@ -49,6 +49,9 @@ export {
   type SubjectReadContext,
 } from './adapters/subject-token/index.js';
 
+// The HTTP adapter behind TokenEngineOptions.http: hosts give it their own fetch (a proxy agent, mTLS, a tap).
+export { createTokenEndpointAdapter } from './adapters/http/index.js';
+
 // Stores.
 export { createFileStore, createMemoryStore, storeKey, type TokenStore, type FileStoreOptions, type MemoryStoreOptions } from './adapters/storage/index.js';
 
