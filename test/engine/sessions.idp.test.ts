@@ -90,6 +90,11 @@ describe('a lost or failed answer on a background refresh', () => {
     expect((await storedRecord(dir)).tombstone).toBeUndefined();
     expect((await idp.introspect(token.accessToken)).active).toBe(true);
 
+    // A 503 is an answer that the request was not processed (transient, not uncertain): the lifecycle cools
+    // down (a few seconds, the token still served) and then renews again.
+    expect(later.status()[0]!.state).toBe('coolingDown');
+    await until(() => later.status()[0]!.state !== 'coolingDown', 15_000);
+
     // Past the hard deadline: the one more refresh attempt, which the IdP answers.
     shiftMs = 290_000;
     const renewed = await later.getToken('corp');
@@ -104,8 +109,9 @@ describe('a lost or failed answer on a background refresh', () => {
     const { dir, store } = await loggedInStore();
     await idp.revokeAllFor('alice');
     idp.resetCounters();
-    idp.fault({ fault: 'http_503_html', grantType: 'refresh_token' });
-    const later = engine({ servers: [userServer(idp)], store, now: () => Date.now() + HOUR });
+    // The IdP takes the request and never answers: the answer is lost (uncertain), unlike a proxy's 503.
+    idp.fault({ fault: 'hang', grantType: 'refresh_token' });
+    const later = engine({ servers: [userServer(idp, { httpTimeoutMs: 1_000 })], store, now: () => Date.now() + HOUR });
     await expect(later.getToken('corp')).rejects.toMatchObject({ code: 'invalid_grant' });
     expect(idp.grantCount('refresh_token').requests).toBe(2);
     expect((await storedRecord(dir)).tombstone).toMatchObject({ reason: 'invalid_grant' });
