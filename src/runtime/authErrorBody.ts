@@ -1,3 +1,4 @@
+import { readCappedText } from '../adapters/http/client.js';
 import { scrubSecrets } from '../adapters/redact.js';
 
 /**
@@ -12,25 +13,6 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Headers that no longer describe the new body (fetch has already decoded it). */
 const BODY_HEADERS = ['content-length', 'content-encoding', 'transfer-encoding'];
 
-async function readBounded(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const bytes = Buffer.concat(chunks.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-  return bytes.subarray(0, maxBytes).toString('utf8');
-}
-
 function scrubbedHeaders(headers: Headers, secrets: readonly string[]): Headers {
   const out = new Headers();
   for (const [name, value] of headers) {
@@ -43,7 +25,7 @@ function scrubbedHeaders(headers: Headers, secrets: readonly string[]): Headers 
 export async function scrubErrorResponse(response: Response, secrets: readonly string[]): Promise<Response> {
   // 1xx/204/304 carry no body; a redirect returned as is (not followed) has nothing worth reading either.
   if (response.status < 200 || response.status === 204 || response.status === 304) return response;
-  const text = await readBounded(response, MAX_ERROR_BODY_BYTES).catch(() => '');
+  const text = await readCappedText(response, MAX_ERROR_BODY_BYTES).catch(() => '');
   return new Response(scrubSecrets(text, secrets), {
     status: response.status,
     statusText: response.statusText,
