@@ -3,18 +3,22 @@
  * time. Each child appends `<pid> start` / `<pid> end` around its critical section; any interleaving in that
  * log is two holders at once (the bench saw it as 2 refresh grants and an invalid_grant from 4 processes).
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createFileStore } from '../../src/adapters/storage/fileStore.js';
 import { storeKey } from '../../src/adapters/storage/storeKey.js';
-import { assertEngineBuilt, keyInput, runChild, withTempDir } from './helpers.js';
+import { assertEngineBuilt, keyInput, recordingLogger, runChild, withTempDir } from './helpers.js';
 
 const input = keyInput({ flow: 'client_credentials', scopes: ['models'] });
 const key = storeKey(input);
 const WAITERS = 8;
 const TRIALS = 4;
 
-/** The critical sections in `out`, as [pid, start line, end line]; throws on any overlap. */
+/** Every pair of lines in the trace that is not one process's `start` followed by its own `end`. */
 function overlaps(lines: string[]): string[] {
   const found: string[] = [];
   for (let i = 0; i < lines.length; i += 2) {
@@ -57,5 +61,44 @@ describe('file lock left by a SIGKILLed holder', () => {
       });
     }
     expect(bad).toEqual([]);
+  });
+});
+
+/** A pid that just exited, so it is dead on this host. */
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+const ownerOf = (pid: number) => JSON.stringify({ pid, host: os.hostname(), nonce: `n-${pid}-${Math.random()}`, startedAt: Date.now() });
+
+/** A dead holder's lock and, beside it, the claim a breaker of that lock would hold (as the lock names it). */
+async function deadLockWithClaim(dir: string, claimOwner: string): Promise<string> {
+  const lock = path.join(dir, `${key.id}.lock`);
+  const text = ownerOf(deadPid());
+  await writeFile(lock, text, { mode: 0o600 });
+  const seen = await stat(lock);
+  const id = createHash('sha256').update(`${seen.dev}:${seen.ino}:${seen.mtimeMs}:${text}`).digest('hex').slice(0, 16);
+  const claim = `${lock}.break-${id}-1`;
+  await writeFile(claim, claimOwner, { mode: 0o600 });
+  return claim;
+}
+
+describe('a breaker of a dead lock', () => {
+  it('that died mid-break (its claim left behind) does not wedge the lock: the next claim breaks it', async () => {
+    await withTempDir(async (dir) => {
+      await deadLockWithClaim(dir, ownerOf(deadPid()));
+      const logger = recordingLogger();
+      const held = await createFileStore({ dir, logger }).lock(key, { waitMs: 3_000 });
+      expect(logger.entries).toContainEqual(expect.objectContaining({ event: 'lock_stale_broken', fields: expect.objectContaining({ reason: 'owner_dead' }) }));
+      await held.release();
+      expect((await readdir(dir)).filter((name) => name.includes('.lock'))).toEqual([]);
+    });
+  });
+
+  it('that is alive is left to finish: the others only wait', async () => {
+    await withTempDir(async (dir) => {
+      // Our own pid: a live breaker on this host.
+      const claim = await deadLockWithClaim(dir, ownerOf(process.pid));
+      const refused = await createFileStore({ dir }).lock(key, { waitMs: 300 }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: 'lock_timeout' });
+      expect((await readdir(dir)).sort()).toEqual([`${key.id}.lock`, path.basename(claim)].sort());
+    });
   });
 });

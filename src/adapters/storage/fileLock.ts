@@ -323,7 +323,8 @@ async function tryClaim(claim: string, owner: LockOwner, providerId: string): Pr
   try {
     handle = await open(claim, 'wx', 0o600);
   } catch (error) {
-    if (errnoOf(error) === 'EEXIST') return false;
+    // ENOENT: the directory went away with the lock in it; the next attempt creates both.
+    if (errnoOf(error) === 'EEXIST' || errnoOf(error) === 'ENOENT') return false;
     throw storageError(providerId, 'claim the break of', claim, error);
   }
   try {
