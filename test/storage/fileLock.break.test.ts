@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,23 @@ describe('a breaker of a dead lock', () => {
       const refused = await createFileStore({ dir }).lock(key, { waitMs: 300 }).catch((error: unknown) => error);
       expect(refused).toMatchObject({ code: 'lock_timeout' });
       expect((await readdir(dir)).sort()).toEqual([`${key.id}.lock`, path.basename(claim)].sort());
+    });
+  });
+
+  it('killed mid-break leaves a claim and a moved-aside lock that the next store start collects once old', async () => {
+    await withTempDir(async (dir) => {
+      const lock = path.join(dir, `${key.id}.lock`);
+      const old = new Date(Date.now() - 60 * 60_000);
+      for (const name of [`${lock}.break-0123456789abcdef-1`, `${lock}.stale-4242-a1b2c3d4e5f6`]) {
+        await writeFile(name, ownerOf(deadPid()), { mode: 0o600 });
+        await utimes(name, old, old);
+      }
+      const recent = `${lock}.break-fedcba9876543210-1`;
+      await writeFile(recent, ownerOf(process.pid), { mode: 0o600 });
+
+      // A store prepares its directory (and collects) on its first write.
+      await createFileStore({ dir }).write(key, { token: { accessToken: 'at', tokenType: 'Bearer', issuedAt: 1, expiresAt: 2 } }, 0);
+      expect((await readdir(dir)).filter((name) => name.includes('.lock'))).toEqual([path.basename(recent)]);
     });
   });
 });
