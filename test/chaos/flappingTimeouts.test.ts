@@ -59,8 +59,24 @@ describe('IdP timeouts during the refreshes of 6 processes', () => {
     for (const result of results) if (result.accessToken) rememberSecret(result.accessToken);
     expect(results).toHaveLength(18);
     expect(results.filter((r) => !r.ok && LOGIN_NEEDED.includes(r.code ?? ''))).toEqual([]);
-    expect(results.at(-1)).toMatchObject({ ok: true });
-    expect(idp.grantCount('refresh_token').errors.invalid_grant).toBeUndefined();
+    // A process whose refresh hung (twice: the first attempt and the one more after re-reading the store) or
+    // got the 503 rests in its 5 s cool-down for the rest of this 1.6 s run (docs/lifecycle.md): its calls fail
+    // as an outage, credentials kept. Which process that is depends on who takes the lock first, so the
+    // assertion is on the failures' kind and on the shared session, not on one process's last call.
+    expect(results.filter((r) => !r.ok).map((r) => r.code).filter((code) => code !== 'uncertain' && code !== 'transient')).toEqual([]);
+    expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(12);
+    const refresh = idp.grantCount('refresh_token');
+    expect(refresh.errors.invalid_grant).toBeUndefined();
+    expect(refresh.successes).toBeGreaterThanOrEqual(1);
     await expectStoreIntact(dir);
+
+    // The session survived in the store: a new process is served without a login and without a refresh.
+    const logins = idp.grantCount('authorization_code').requests;
+    const after = createTokenEngine({ servers: [server()], store: createFileStore({ dir }), logger: recordingLogger(), notify: (n) => void printed.push(n.text), flowDeps: { env: browserEnv() } });
+    engines.push(after);
+    const served = await after.getToken('corp');
+    rememberSecret(served.accessToken);
+    expect(idp.grantCount('authorization_code').requests).toBe(logins);
+    expect(idp.grantCount('refresh_token').requests).toBe(refresh.requests);
   });
 });

@@ -84,6 +84,32 @@ describe('SIGKILL during a refresh', () => {
     expect(refreshes.requests).toBe(1);
   });
 
+  it('holding the lock, nothing sent: of 8 processes racing to break the dead lock one refreshes, all are served', async () => {
+    const dir = await tempDir();
+    const first = await engine(idp, dir).login('corp');
+    rememberSecret(first.accessToken, first.refreshToken);
+    idp.resetCounters();
+    const killed = await spawnChild({ servers: [server(idp)], dir, shiftMs: HOUR, killAt: 'lock' });
+    children.push(killed);
+    killed.go();
+    await killed.exited;
+    expect(killed.process.signalCode).toBe('SIGKILL');
+
+    // A slow IdP keeps the winner's refresh in flight while the others are still breaking the dead lock.
+    idp.fault({ fault: 'delay_ms', ms: 300, grantType: 'refresh_token', times: 8 });
+    const racers = await Promise.all(Array.from({ length: 8 }, () => spawnChild({ servers: [server(idp)], dir, shiftMs: HOUR })));
+    children.push(...racers);
+    racers.forEach((child) => child.go());
+    await Promise.all(racers.map((child) => child.exited));
+    const results = racers.map((child) => JSON.parse(child.lines[1] ?? '{}') as { ok?: boolean; code?: string; accessToken?: string });
+    for (const result of results) rememberSecret(result.accessToken);
+    const refreshes = idp.grantCount('refresh_token');
+    expect({ requests: refreshes.requests, invalidGrant: refreshes.errors.invalid_grant ?? 0, failed: results.filter((r) => !r.ok).map((r) => r.code) })
+      .toEqual({ requests: 1, invalidGrant: 0, failed: [] });
+    expect(new Set(results.map((r) => r.accessToken)).size).toBe(1);
+    await expectStoreIntact(dir);
+  });
+
   it('request on the wire, never processed (IdP hung): the refresh token is unspent and the session survives', async () => {
     idp.fault({ fault: 'hang', grantType: 'refresh_token' });
     const { outcome, refreshes } = await killedMidRefresh(idp, 'sent');

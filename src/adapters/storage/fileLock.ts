@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { link, open, rename, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
@@ -156,8 +156,8 @@ function resolveTiming(options: FileLockOptions | undefined, call: LockOptions |
 
 /**
  * Takes the cross-process lock in `file`: exclusive create, owner info inside, a heartbeat on its mtime,
- * recovery of abandoned locks (dead pid on this host, or a heartbeat older than `staleMs`) by
- * rename-and-verify, and a bounded wait that ends in a `lock_timeout` TokenError — never in an unlocked run.
+ * recovery of abandoned locks (dead pid on this host, or a heartbeat unchanged for `staleMs`) by exactly one
+ * waiter (see breakStale), and a bounded wait that ends in a `lock_timeout` TokenError — never in an unlocked run.
  * @see /work/shared/reference/anchors-lifecycle.md §C2 (three-level single flight)
  */
 export async function acquireFileLock(input: AcquireFileLock): Promise<LockHandle> {
@@ -168,8 +168,15 @@ export async function acquireFileLock(input: AcquireFileLock): Promise<LockHandl
   const started = performance.now();
   const deadline = started + timing.waitMs;
   let holder: LockOwner | undefined;
-  // The lock as we last saw it, and since when (our monotonic clock) it has looked exactly like that.
-  let observed: { signature: string; since: number } | undefined;
+  // Each file as we last saw it (the lock, break claims), and since when (our monotonic clock) it has looked
+  // exactly like that.
+  const observed = new Map<string, { signature: string; since: number }>();
+  const unchangedFor = (name: string, seen: Seen): number => {
+    const signature = signatureOf(seen);
+    let seenSince = observed.get(name);
+    if (seenSince?.signature !== signature) observed.set(name, (seenSince = { signature, since: performance.now() }));
+    return performance.now() - seenSince.since;
+  };
 
   const timeout = () => {
     const waitedMs = Math.round(performance.now() - started);
@@ -196,11 +203,9 @@ export async function acquireFileLock(input: AcquireFileLock): Promise<LockHandl
       });
       if (seen) {
         holder = seen.owner;
-        const signature = signatureOf(seen);
-        if (observed?.signature !== signature) observed = { signature, since: performance.now() };
-        const reason = staleness(seen, performance.now() - observed.since, timing.staleMs);
-        if (reason && (await breakStale(file, seen, reason, providerId, logger))) {
-          observed = undefined;
+        const reason = staleness(seen, unchangedFor(file, seen), timing.staleMs);
+        if (reason && (await breakStale({ file, judged: seen, reason, owner, staleMs: timing.staleMs, unchangedFor, providerId, logger }))) {
+          observed.clear();
           continue;
         }
       }
@@ -243,35 +248,91 @@ async function tryCreate(file: string, owner: LockOwner, providerId: string, ens
   }
 }
 
+/** How many abandoned break claims (their breakers died mid-break) one stale lock may pile up before we give up. */
+const MAX_BREAK_CLAIMS = 8;
+
+interface BreakStale {
+  file: string;
+  /** The lock as it was judged abandoned. */
+  judged: Seen;
+  reason: string;
+  owner: LockOwner;
+  staleMs: number;
+  unchangedFor: (name: string, seen: Seen) => number;
+  providerId: string;
+  logger: Logger;
+}
+
 /**
- * Moves the abandoned lock aside under a unique name, then checks that what moved is the very file judged
- * abandoned (same inode, same text) and still abandoned: a holder whose heartbeat landed in between, or a
- * new holder that replaced it, is put back instead of deleted. Returns whether the lock was broken.
+ * Breaks the abandoned lock `judged`, or leaves it to the one waiter that already is. A path can only be
+ * renamed, not compared-and-swapped, so several waiters that each judged the same dead lock and each moved
+ * "the lock" aside would move the lock one of them had just created in its place: two holders. Instead the
+ * right to break this very lock (named by its file, owner and heartbeat) is claimed by an exclusive create,
+ * which exactly one waiter wins; the winner checks the path still holds the judged lock and only then moves it
+ * aside (and verifies what moved). Nobody else touches the path, so no live lock is ever moved. A claim whose
+ * breaker died (dead pid here, or unchanged for `staleMs` of our observation) is skipped for the next one.
+ * Returns whether the lock path was freed (try to create at once) rather than still taken.
  */
-async function breakStale(
-  file: string,
-  judged: Seen,
-  reason: string,
-  providerId: string,
-  logger: Logger,
-): Promise<boolean> {
-  const aside = `${file}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+async function breakStale(input: BreakStale): Promise<boolean> {
+  const { file, judged, reason, providerId, logger } = input;
+  const id = createHash('sha256').update(signatureOf(judged)).digest('hex').slice(0, 16);
+  const claims: string[] = [];
+  let mine: string | undefined;
+  for (let n = 1; n <= MAX_BREAK_CLAIMS && !mine; n++) {
+    const claim = `${file}.break-${id}-${n}`;
+    claims.push(claim);
+    if (await tryClaim(claim, input.owner, providerId)) mine = claim;
+    else {
+      const other = await look(claim).catch(() => undefined);
+      // Gone already: its breaker finished (the lock is no longer the judged one) or is finishing.
+      if (!other) return false;
+      if (!staleness(other, input.unchangedFor(claim, other), input.staleMs)) return false;
+    }
+  }
+  if (!mine) return false;
   try {
-    await rename(file, aside);
+    const now = await look(file).catch(() => undefined);
+    if (!now) return true;
+    // Changed since judged (broken and re-taken, or a heartbeat landed): not ours to break.
+    if (!sameFile(now, judged) || (reason === 'owner_dead' && staleness(now, 0, Infinity) !== 'owner_dead')) return false;
+    const aside = `${file}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+    try {
+      await rename(file, aside);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return true;
+      throw storageError(providerId, 'move aside', file, error);
+    }
+    const moved = await look(aside).catch(() => undefined);
+    if (moved && sameFile(moved, judged)) {
+      await unlink(aside).catch(() => {});
+      logger.info('lock_stale_broken', { providerId, reason, holderPid: judged.owner?.pid, holderHost: judged.owner?.host });
+      return true;
+    }
+    // Only the judged lock's own holder, come back to life, can have changed the path since the check above.
+    await putBack(aside, file, () => logger.warn('lock_break_race', { providerId }));
+    return false;
+  } finally {
+    // The claims name a lock that is gone or not abandoned: none of them will ever be needed again.
+    await Promise.all(claims.map((claim) => unlink(claim).catch(() => {})));
+  }
+}
+
+/** Exclusive create of a break claim holding our owner info (so a claim left by a crash is recognised). */
+async function tryClaim(claim: string, owner: LockOwner, providerId: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(claim, 'wx', 0o600);
   } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return true;
-    throw storageError(providerId, 'move aside', file, error);
+    // ENOENT: the directory went away with the lock in it; the next attempt creates both.
+    if (errnoOf(error) === 'EEXIST' || errnoOf(error) === 'ENOENT') return false;
+    throw storageError(providerId, 'claim the break of', claim, error);
   }
-  const moved = await look(aside).catch(() => undefined);
-  // Unchanged since judged (no heartbeat landed on it in between), and its pid still dead if that was why.
-  const stillAbandoned = moved && sameFile(moved, judged) && (reason !== 'owner_dead' || staleness(moved, 0, Infinity) === 'owner_dead');
-  if (stillAbandoned) {
-    await unlink(aside).catch(() => {});
-    logger.info('lock_stale_broken', { providerId, reason, holderPid: judged.owner?.pid, holderHost: judged.owner?.host });
-    return true;
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } finally {
+    await handle.close().catch(() => {});
   }
-  await putBack(aside, file, () => logger.warn('lock_break_race', { providerId }));
-  return false;
+  return true;
 }
 
 /**

@@ -335,9 +335,14 @@ async function removeCopies(dir: string, match: (name: string) => boolean, logge
   if (removed) logger.info('store_copies_removed', { count: removed });
 }
 
-/** At start: temp files left by a writer killed mid-write, and quarantined records past their keeping time. */
+/**
+ * At start: temp files left by a writer killed mid-write, quarantined records past their keeping time, and
+ * what a lock breaker killed mid-break left (its break claim, the dead lock it had moved aside; both only
+ * owner info, and each needed for milliseconds).
+ */
 async function collectGarbage(dir: string, now: number, logger: Logger): Promise<void> {
-  const isTemp = (name: string) => name.startsWith('.') && name.endsWith('.tmp') && name.includes('.json.');
+  const isTemp = (name: string) =>
+    (name.startsWith('.') && name.endsWith('.tmp') && name.includes('.json.')) || /\.lock\.(break|stale)-[\w-]+$/.test(name);
   const isCorrupt = (name: string) => /\.json\.corrupt-\d+$/.test(name);
   await removeCopies(dir, (name) => isTemp(name) || isCorrupt(name), logger, (name, mtimeMs) =>
     now - mtimeMs > (isTemp(name) ? TEMP_GARBAGE_AGE_MS : CORRUPT_GARBAGE_AGE_MS),
