@@ -8,7 +8,6 @@ import { createPluginLogger, type PluginLogger } from './pluginLogger.js';
 import { PLACEHOLDER_API_KEY, registerProvider, SecretStash } from './providerEntry.js';
 import { createSession, sessionSignature, storeDirOf, type Session } from './session.js';
 import { createToolGuard } from './toolGuard.js';
-import { createTools } from './tools.js';
 import { loginDecision, refusalMessage } from './loginPolicy.js';
 import { LOGIN_STAND_IN, loginStandInName, standInModels, withoutStandIns } from './standInModels.js';
 import { createUserSurface, detectSurface, requestedModel, type UserSurface } from './userSurface.js';
@@ -343,7 +342,11 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     throw new Error(`opencode-oauth-machines: refused — the ${input.tool} tool may not access ${hit.what}. Credentials are not readable by the agent; use the oauth_status tool instead.`);
   }
 
-  const tools = createTools({ session: currentSession, mayLogin, login: (id) => login(id, 'tool') });
+  // The tools' argument schemas need zod (~35 ms to load): built when OpenCode first calls the plugin, not
+  // when it imports this module.
+  let tools: Promise<NonNullable<Hooks['tool']>> | undefined;
+  const loadTools = () =>
+    (tools ??= import('./tools.js').then(({ createTools }) => createTools({ session: currentSession, mayLogin, login: (id) => login(id, 'tool') })));
 
   function init(input: PluginInput) {
     if (!logger) logger = createPluginLogger(input.client, fromOpenCodeLogLevel(env.OPENCODE_LOG_LEVEL) ?? 'info');
@@ -366,7 +369,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       config: (config) => configHook(config, options),
       'chat.headers': chatHeaders,
       'tool.execute.before': toolGuard,
-      tool: tools,
+      tool: await loadTools(),
       dispose: async () => {
         instances = Math.max(0, instances - 1);
         if (instances === 0) shutdown();
