@@ -99,6 +99,12 @@ export interface RedactOptions {
 }
 
 /**
+ * Headers by their tag, not `instanceof Headers`: in Node the global `Headers` is a lazy getter that loads
+ * the whole fetch stack (~25 ms) the first time anything reads it, here the plugin's first log line.
+ */
+const isHeaders = (input: object): input is Headers => (input as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'Headers' && typeof (input as Headers).entries === 'function';
+
+/**
  * A deep copy with secret fields replaced by `[redacted]`. Cycle-safe (`[circular]`), depth-limited
  * (`[depth]`); Errors become `{ name, message, …own fields }`, URLs lose userinfo/query/fragment,
  * Headers and Maps become plain objects, binary data becomes its size.
@@ -121,7 +127,7 @@ export function redactFields<T>(value: T, options: RedactOptions = {}): T {
     seen.add(input);
     try {
       if (Array.isArray(input)) return input.map((item) => copy(item, depth + 1));
-      if (input instanceof Headers) return copyEntries([...input.entries()], depth);
+      if (isHeaders(input)) return copyEntries([...input.entries()], depth);
       if (input instanceof Map) return copyEntries([...input.entries()].map(([k, v]) => [String(k), v]), depth);
       if (input instanceof Set) return [...input].map((item) => copy(item, depth + 1));
       if (input instanceof Error) {

@@ -8,7 +8,6 @@ import { createPluginLogger, type PluginLogger } from './pluginLogger.js';
 import { PLACEHOLDER_API_KEY, registerProvider, SecretStash } from './providerEntry.js';
 import { createSession, sessionSignature, storeDirOf, type Session } from './session.js';
 import { createToolGuard } from './toolGuard.js';
-import { createTools } from './tools.js';
 import { loginDecision, refusalMessage } from './loginPolicy.js';
 import { LOGIN_STAND_IN, loginStandInName, standInModels, withoutStandIns } from './standInModels.js';
 import { createUserSurface, detectSurface, requestedModel, type UserSurface } from './userSurface.js';
@@ -59,6 +58,24 @@ export interface OAuthMachinesPlugins {
 }
 
 const flowOf = (provider: ProviderConfig) => (provider.passthrough ? 'passthrough' : provider.authFlow);
+
+/** How a credential's headers land on a request: OpenCode's spelling, and the names to replace in any case. */
+interface HeaderPlan {
+  entries: [name: string, value: string][];
+  lowerNames: Set<string>;
+}
+
+// Per headers object (the engine builds one per published token): planned once, not on every request.
+const headerPlans = new WeakMap<object, HeaderPlan>();
+function headerPlanOf(headers: Readonly<Record<string, string>>): HeaderPlan {
+  let plan = headerPlans.get(headers);
+  if (!plan) {
+    const entries = Object.entries(headers).map(([name, value]): [string, string] => [name.toLowerCase() === 'authorization' ? 'Authorization' : name, value]);
+    plan = { entries, lowerNames: new Set(entries.map(([name]) => name.toLowerCase())) };
+    headerPlans.set(headers, plan);
+  }
+  return plan;
+}
 
 export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesPlugins {
   const env = deps.env ?? process.env;
@@ -301,9 +318,22 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
         `[${providerId}] "${loginStandInName(provider.name)}" only stands in until ${provider.name} lists its models: log in with /connect (or \`opencode auth login\`), then choose a model in /models`,
       );
     }
-    let headers: Record<string, string>;
+    // The hot path: a servable token's headers, read synchronously (no await, no actor round trip).
+    const headers = running.engine.currentHeaders(providerId) ?? (await acquireHeaders(running, provider));
+    // Whichever request gets the token first (the title and the main request share one login) closes the
+    // login's notice; without a notice up this does nothing.
+    surface?.loginSucceeded(providerId, provider.name);
+    const plan = headerPlanOf(headers);
+    // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
+    for (const key in output.headers) if (plan.lowerNames.has(key.toLowerCase())) delete output.headers[key];
+    for (const [name, value] of plan.entries) output.headers[name] = value;
+  }
+
+  /** No servable token: renew (or, for a user flow the policy allows, log in) and wait for it. */
+  async function acquireHeaders(running: Session, provider: ProviderConfig): Promise<Readonly<Record<string, string>>> {
+    const providerId = provider.id;
     try {
-      headers = await running.engine.headers(providerId, { interactive: false });
+      return await running.engine.headers(providerId, { interactive: false });
     } catch (error) {
       const code = error instanceof TokenError ? error.code : undefined;
       if (!code || !needsLogin(code) || !isUserFlow(flowOf(provider))) throw error;
@@ -313,6 +343,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
         throw new Error(refusalMessage(provider, LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login', decision));
       }
       log().info('login_started', { providerId, via: 'request', because: decision.because });
+      let headers: Readonly<Record<string, string>>;
       try {
         headers = await running.engine.headers(providerId, { interactive: true });
       } catch (loginError) {
@@ -322,14 +353,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       log().info('login_succeeded', { providerId, via: 'request' });
       surface?.loginSucceeded(providerId, provider.name);
       void resync(running, providerId);
-    }
-    // Whichever request gets the token first (the title and the main request share one login) closes the
-    // login's notice; without a notice up this does nothing.
-    surface?.loginSucceeded(providerId, provider.name);
-    for (const [name, value] of Object.entries(headers)) {
-      // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
-      for (const key of Object.keys(output.headers)) if (key.toLowerCase() === name.toLowerCase()) delete output.headers[key];
-      output.headers[name.toLowerCase() === 'authorization' ? 'Authorization' : name] = value;
+      return headers;
     }
   }
 
@@ -343,7 +367,11 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     throw new Error(`opencode-oauth-machines: refused — the ${input.tool} tool may not access ${hit.what}. Credentials are not readable by the agent; use the oauth_status tool instead.`);
   }
 
-  const tools = createTools({ session: currentSession, mayLogin, login: (id) => login(id, 'tool') });
+  // The tools' argument schemas need zod (~35 ms to load): built when OpenCode first calls the plugin, not
+  // when it imports this module.
+  let tools: Promise<NonNullable<Hooks['tool']>> | undefined;
+  const loadTools = () =>
+    (tools ??= import('./tools.js').then(({ createTools }) => createTools({ session: currentSession, mayLogin, login: (id) => login(id, 'tool') })));
 
   function init(input: PluginInput) {
     if (!logger) logger = createPluginLogger(input.client, fromOpenCodeLogLevel(env.OPENCODE_LOG_LEVEL) ?? 'info');
@@ -366,7 +394,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       config: (config) => configHook(config, options),
       'chat.headers': chatHeaders,
       'tool.execute.before': toolGuard,
-      tool: tools,
+      tool: await loadTools(),
       dispose: async () => {
         instances = Math.max(0, instances - 1);
         if (instances === 0) shutdown();

@@ -74,6 +74,11 @@ export interface TokenEngine {
   getToken(providerId: string, options?: GetTokenOptions): Promise<TokenSet>;
   /** The headers that carry the provider's current credential (Authorization, or a passthrough header). */
   headers(providerId: string, options?: GetTokenOptions): Promise<Record<string, string>>;
+  /**
+   * The same headers synchronously, while the provider's published token may be served (in the soft window
+   * this starts the one background renewal); undefined otherwise (then await `headers`). For hot paths.
+   */
+  currentHeaders(providerId: string): Readonly<Record<string, string>> | undefined;
   /** A fetch that adds the credential and, on a 401 for that credential, renews once and replays. */
   fetch(providerId: string, options?: AuthFetchOptions): typeof fetch;
   /** Report an upstream 401 for this access token. */
@@ -255,6 +260,10 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
       }
       const held = target.peekToken();
       return held ? Promise.resolve(headersOf(held)) : target.getToken(getOptions).then(headersOf);
+    },
+    currentHeaders: (providerId) => {
+      const held = runtimes.get(providerId)?.peekToken();
+      return held ? headersOf(held) : undefined;
     },
     // The client secret is a known secret too: a gateway (or a proxy) may echo it in an error body.
     fetch: (providerId, fetchOptions) =>

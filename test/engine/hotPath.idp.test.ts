@@ -68,4 +68,18 @@ describe('hot path', () => {
     expect(next.accessToken).not.toBe(first.accessToken);
     expect((await idp.introspect(next.accessToken)).active).toBe(true);
   });
+
+  it('currentHeaders: the headers of a servable token synchronously, none before the first token, past the hard deadline or for an unknown provider', async () => {
+    const shift = { ms: 0 };
+    const { engine, events } = await machineEngine(shift);
+    expect(engine.currentHeaders('svc')).toBeUndefined();
+    expect(engine.currentHeaders('nope')).toBeUndefined();
+    const first = await engine.getToken('svc');
+    const before = eventsSentTo(events, 'token:svc');
+    expect(engine.currentHeaders('svc')).toEqual(await engine.headers('svc'));
+    expect(engine.currentHeaders('svc')!['authorization'] ?? engine.currentHeaders('svc')!['Authorization']).toBe(`Bearer ${first.accessToken}`);
+    expect(eventsSentTo(events, 'token:svc')).toBe(before);
+    shift.ms = 290_000;
+    expect(engine.currentHeaders('svc')).toBeUndefined();
+  });
 });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { TokenError } from '../../errors.js';
 
 export interface BrowserCommand {
@@ -82,7 +81,8 @@ export function openBrowser(url: string, options: OpenBrowserOptions = {}): Prom
   const providerId = options.providerId ?? 'browser';
   const command = browserCommand(url, options.env ?? process.env, options.platform ?? process.platform);
   if (!command) return Promise.reject(cannotOpen(providerId, 'no graphical session and BROWSER is not set'));
-  return new Promise<void>((resolve, reject) => {
+  // node:child_process is loaded here, not at start (~10 ms): only browser logins open a browser.
+  return import('node:child_process').then(({ spawn }) => new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (error?: TokenError) => {
       if (settled) return;
@@ -102,5 +102,5 @@ export function openBrowser(url: string, options: OpenBrowserOptions = {}): Prom
       if (code === 0) settle();
       else settle(cannotOpen(providerId, `${command.command} exited with ${signal ?? `code ${code}`}`));
     });
-  });
+  }));
 }

@@ -1,4 +1,4 @@
-import ky, { type KyInstance } from 'ky';
+import type { KyInstance } from 'ky';
 
 export const USER_AGENT = 'opencode-oauth-machines';
 
@@ -30,20 +30,31 @@ export interface HttpExchange {
  * - `retry: 0` and `timeout: false`: retries and timeouts belong to retry.ts alone (one layer, one budget);
  *   the per-attempt timeout is an AbortSignal that also covers reading the body, which ky's does not.
  */
-export function createHttpClient(fetchImpl?: typeof fetch): KyInstance {
-  return ky.create({
-    redirect: 'manual',
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-    timeout: false,
-    headers: { accept: 'application/json', 'user-agent': USER_AGENT },
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
-  });
+export function createHttpClient(fetchImpl?: typeof fetch): HttpClient {
+  let instance: Promise<KyInstance> | undefined;
+  return () =>
+    (instance ??= import('ky').then(({ default: ky }) =>
+      ky.create({
+        redirect: 'manual',
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        timeout: false,
+        headers: { accept: 'application/json', 'user-agent': USER_AGENT },
+        ...(fetchImpl ? { fetch: fetchImpl } : {}),
+      }),
+    ));
 }
 
+/**
+ * The ky instance, built on the first request: ky takes ~25 ms to load and a plugin whose every token is
+ * still valid in the store makes no request at start.
+ */
+export type HttpClient = () => Promise<KyInstance>;
+
 /** One attempt, no retry, no classification: network failures reject with whatever fetch threw. */
-export async function sendOnce(client: KyInstance, exchange: HttpExchange, signal: AbortSignal): Promise<HttpReply> {
-  const response = await client(exchange.url, {
+export async function sendOnce(client: HttpClient, exchange: HttpExchange, signal: AbortSignal): Promise<HttpReply> {
+  const http = await client();
+  const response = await http(exchange.url, {
     method: exchange.method,
     signal,
     ...(exchange.headers ? { headers: exchange.headers } : {}),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import type { JWK, KeyObject, CryptoKey } from 'jose';
 import { TokenError } from '../../errors.js';
 import type { ClientAuth } from './types.js';
 
@@ -141,6 +141,8 @@ export async function createClientAssertion(
   const key = await importPrivateKey(jwk, alg, context.providerId);
   const kid = auth.kid ?? (typeof jwk.kid === 'string' ? jwk.kid : undefined);
   const nowSec = Math.floor(context.now() / 1000);
+  // jose is loaded on the first signed assertion: only private_key_jwt providers need it.
+  const { SignJWT } = await loadJose();
   return new SignJWT({})
     .setProtectedHeader(kid ? { alg, kid } : { alg })
     .setIssuer(auth.clientId)
@@ -159,9 +161,13 @@ function defaultAlg(jwk: JWK): string | undefined {
   return undefined;
 }
 
-const importedKeys = new WeakMap<object, Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>>();
+type ImportedKey = CryptoKey | KeyObject | Uint8Array;
 
-async function importPrivateKey(jwk: JWK, alg: string, providerId: string): Promise<Awaited<ReturnType<typeof importJWK>>> {
+const loadJose = () => import('jose');
+
+const importedKeys = new WeakMap<object, Map<string, Promise<ImportedKey>>>();
+
+async function importPrivateKey(jwk: JWK, alg: string, providerId: string): Promise<ImportedKey> {
   if (jwk.kty === 'oct' || typeof jwk.d !== 'string') {
     throw new TokenError({
       code: 'config',
@@ -177,7 +183,7 @@ async function importPrivateKey(jwk: JWK, alg: string, providerId: string): Prom
   }
   let imported = byAlg.get(alg);
   if (!imported) {
-    imported = importJWK(jwk, alg);
+    imported = loadJose().then(({ importJWK }) => importJWK(jwk, alg));
     byAlg.set(alg, imported);
     imported.catch(() => byAlg.delete(alg));
   }

@@ -1,8 +1,7 @@
-import type { KyInstance } from 'ky';
 import { TokenError } from '../../errors.js';
 import { withRedaction } from '../consoleLogger.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { createHttpClient } from './client.js';
+import { createHttpClient, type HttpClient } from './client.js';
 import { defaultSleep, type RetryEnv } from './retry.js';
 import { createServerClock, type ServerClock } from './serverClock.js';
 import type { HttpDeps } from './types.js';
@@ -10,9 +9,9 @@ import type { HttpDeps } from './types.js';
 /** Per-attempt timeout when neither the request nor the adapter sets one. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** HttpDeps with every default filled in and the ky instance built once. */
+/** HttpDeps with every default filled in and the ky instance built once, on first use. */
 export interface HttpEnv extends RetryEnv {
-  client: KyInstance;
+  client: HttpClient;
   timeoutMs: number;
   logger: Logger;
   serverClock: ServerClock;

@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { readJwtClaims } from '../jwtClaims.js';
 import { GRANT_TYPES } from './oauthErrors.js';
 
 /**
@@ -29,7 +29,7 @@ export function oneShotCredential(grantType: string, params: Record<string, stri
 /** True for a JWT carrying a `jti` (read without verifying: the server checks it, we only avoid replaying it). */
 export function hasJti(token: string): boolean {
   try {
-    const { jti } = decodeJwt(token);
+    const { jti } = readJwtClaims(token);
     return typeof jti === 'string' && jti.length > 0;
   } catch {
     return false;

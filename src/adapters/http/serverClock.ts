@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { readJwtClaims } from '../jwtClaims.js';
 
 /**
  * What this machine's clock is off from each authorization server's, learnt from the `Date` header of
@@ -48,7 +48,7 @@ export function createServerClock(): ServerClock {
 export function jwtExpiryInLocalClock(accessToken: string, offsetMs: number | undefined, requestStart: number): number | undefined {
   let claims: { exp?: unknown; iat?: unknown };
   try {
-    claims = decodeJwt(accessToken);
+    claims = readJwtClaims(accessToken);
   } catch {
     return undefined;
   }

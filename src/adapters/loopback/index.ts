@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenError } from '../../errors.js';
 import { classifyCallback, type CallbackExpectation, type CallbackResult, type StrayReason } from '../../machines/flowCallback.js';
@@ -89,6 +89,8 @@ export async function startLoopbackServer(options: LoopbackOptions): Promise<Loo
     else if (waiter) waiter.settle(result);
   };
 
+  // node:http is loaded on the first browser login, not at start.
+  const { createServer } = await import('node:http');
   const server = createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { subjectTokenError } from './errors.js';
 import { MAX_SUBJECT_TOKEN_BYTES, type SubjectTokenSource } from './types.js';
 
@@ -39,7 +38,8 @@ export function commandSource(options: { command: string; args?: string[]; timeo
           }),
         );
       }
-      return new Promise<string>((resolve, reject) => {
+      // node:child_process is loaded on the first run of a command source, not at start.
+      return import('node:child_process').then(({ spawn }) => new Promise<string>((resolve, reject) => {
         const child = spawn(options.command, options.args ?? [], { shell: false, stdio: ['ignore', 'pipe', 'ignore'], env: env as NodeJS.ProcessEnv });
         // Timer and abort by hand rather than spawn's `timeout`/`signal` options: same behaviour on Node and Bun.
         let timedOut = false;
@@ -106,7 +106,7 @@ export function commandSource(options: { command: string; args?: string[]; timeo
               );
           }
         });
-      });
+      }));
     },
   };
 }

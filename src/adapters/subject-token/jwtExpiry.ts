@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { readJwtClaims } from '../jwtClaims.js';
 
 /**
  * The `exp` of a JWT as epoch ms, read WITHOUT verifying the signature: used for scheduling only (when
@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
  */
 export function readJwtExpiry(token: string): number | undefined {
   try {
-    const { exp } = decodeJwt(token);
+    const { exp } = readJwtClaims(token);
     return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
   } catch {
     return undefined;
