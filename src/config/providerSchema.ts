@@ -26,10 +26,8 @@ import { tokenSourceSchema, type TokenSourceConfig } from './tokenSource.js';
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
-export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-export const DEFAULT_REDIRECT_PATH = '/oauth2/callback';
-/** How long a browser or device login may take: the one default (the schema applies it; runners fall back to it). */
-export const DEFAULT_LOGIN_TIMEOUT_SEC = 300;
+import { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE } from '../constants.js';
+export { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE };
 
 /** Flows that exchange a platform identity and so need a subject token. */
 export const FEDERATED_FLOWS: readonly FlowKind[] = ['jwt_bearer', 'token_exchange'];

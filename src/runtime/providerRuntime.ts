@@ -4,7 +4,7 @@ import { tokenErrorFromInfo } from '../flows/index.js';
 import { SERVABLE, type tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
 import type { FlowNotice } from '../flows/index.js';
-import { DEFAULT_LOGIN_TIMEOUT_SEC } from '../config/providerSchema.js';
+import { DEFAULT_LOGIN_TIMEOUT_SEC } from '../constants.js';
 import type { ProviderSettings } from './providerSettings.js';
 
 export interface GetTokenOptions {
