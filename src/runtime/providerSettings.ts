@@ -11,8 +11,8 @@ import type { FlowName } from '../machines/token.js';
 export interface ProviderSettings {
   providerId: string;
   flow: FlowName;
-  /** The acquisition settings, minus the per-call parts (interactive, notify). */
-  flowConfig: Omit<FlowConfig, 'interactive' | 'notify'>;
+  /** The acquisition settings, minus the per-call parts (interactive, notify); the schema's defaults are applied. */
+  flowConfig: Omit<FlowConfig, 'interactive' | 'notify'> & { loginTimeoutSec: number; redirectPath: string };
   storeKey: StoreKeyInput;
   skewMs: number;
 }
