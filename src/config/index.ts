@@ -1,5 +1,5 @@
 /** The config layer: both shapes of the reference plugin, validated by one valibot schema per level. */
-export { parseOpenCodeConfig, type ParseOptions, type ParsedConfig } from './parse.js';
+export { parseEngineServers, parseOpenCodeConfig, type ParseOptions, type ParsedConfig } from './parse.js';
 export type { ConfigIssue } from './issues.js';
 export {
   CLIENT_AUTH_METHODS,
@@ -7,9 +7,11 @@ export {
   JWT_TOKEN_TYPE,
   PROVIDER_FIELDS,
   effectiveClientAuthMethod,
+  engineProviderSchema,
   providerEntries,
   providerSchema,
   type ClientAuthMethod,
+  type EngineProviderConfig,
   type PassthroughConfig,
   type PrivateKeyConfig,
   type ProviderConfig,

@@ -1,6 +1,13 @@
 import * as v from 'valibot';
 import { fromValibotIssue, issue, type ConfigIssue, type IssueContext } from './issues.js';
-import { providerEntries, providerSchema, toProviderConfig, type ProviderConfig } from './providerSchema.js';
+import {
+  engineProviderSchema,
+  providerEntries,
+  providerSchema,
+  toProviderConfig,
+  type EngineProviderConfig,
+  type ProviderConfig,
+} from './providerSchema.js';
 import { DEFAULT_RUNTIME, fromOpenCodeLogLevel, RUNTIME_FIELDS, runtimeEntries, type RuntimeConfig } from './runtimeSchema.js';
 import { providerWarnings, unknownFieldWarnings } from './warnings.js';
 
@@ -20,11 +27,16 @@ import { providerWarnings, unknownFieldWarnings } from './warnings.js';
 export interface ParseOptions {
   /** The second element of OpenCode's `["plugin", options]` tuple: same shape as `pluginConfig.oauth2ModelSync`. */
   pluginOptions?: unknown;
+  /**
+   * Engine use (no OpenCode around): the OpenCode-only `baseURL` may be left out. Use `parseEngineServers`,
+   * whose result type says so.
+   */
+  withoutOpenCode?: boolean;
 }
 
-export interface ParsedConfig {
+export interface ParsedConfig<P = ProviderConfig> {
   /** Valid, enabled providers, in config order (shape A first, then shape B). */
-  providers: ProviderConfig[];
+  providers: P[];
   /** Blocks that could not be used; the provider they name is not managed. */
   errors: ConfigIssue[];
   /** Valid but suspicious settings (ignored fields, typos, plain http, clashes). */
@@ -76,6 +88,11 @@ export function parseOpenCodeConfig(config: unknown, options: ParseOptions = {})
   }
 }
 
+/** The engine's entry: shape-B `servers[]` blocks, validated as OpenCode would except that `baseURL` is optional. */
+export function parseEngineServers(servers: readonly unknown[]): ParsedConfig<EngineProviderConfig> {
+  return parseOpenCodeConfig({}, { pluginOptions: { servers }, withoutOpenCode: true }) as ParsedConfig<EngineProviderConfig>;
+}
+
 function parseUnsafe(config: unknown, options: ParseOptions, out: Collector): ParsedConfig {
   const root = isRecord(config) ? config : {};
   const providersNode = isRecord(root.provider) ? root.provider : {};
@@ -112,7 +129,7 @@ function parseUnsafe(config: unknown, options: ParseOptions, out: Collector): Pa
   const providers: ProviderConfig[] = [];
   const disabled: string[] = [];
   for (const candidate of candidates) {
-    const result = parseCandidate(candidate, runtime, out);
+    const result = parseCandidate(candidate, runtime, out, options.withoutOpenCode === true);
     if (result === 'disabled') disabled.push(candidate.id!);
     else if (result) providers.push(result);
   }
@@ -245,7 +262,12 @@ function collectShapeB(
   return [...byId.values()];
 }
 
-function parseCandidate(candidate: Candidate, runtime: RuntimeConfig, out: Collector): ProviderConfig | 'disabled' | undefined {
+function parseCandidate(
+  candidate: Candidate,
+  runtime: RuntimeConfig,
+  out: Collector,
+  withoutOpenCode: boolean,
+): ProviderConfig | 'disabled' | undefined {
   const context: IssueContext = {
     subject: candidate.id || candidate.source,
     ...(candidate.id ? { providerId: candidate.id } : {}),
@@ -258,7 +280,7 @@ function parseCandidate(candidate: Candidate, runtime: RuntimeConfig, out: Colle
   const enabled = v.safeParse(providerEntries.enabled, candidate.input.enabled);
   if (enabled.success && enabled.output === false) return 'disabled';
 
-  const result = v.safeParse(providerSchema, candidate.input);
+  const result = v.safeParse(withoutOpenCode ? engineProviderSchema : providerSchema, candidate.input);
   if (!result.success) {
     const seen = new Set<string>();
     for (const found of result.issues) {

@@ -26,10 +26,8 @@ import { tokenSourceSchema, type TokenSourceConfig } from './tokenSource.js';
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
-export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-export const DEFAULT_REDIRECT_PATH = '/oauth2/callback';
-/** How long a browser or device login may take: the one default (the schema applies it; runners fall back to it). */
-export const DEFAULT_LOGIN_TIMEOUT_SEC = 300;
+import { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE } from '../constants.js';
+export { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE };
 
 /** Flows that exchange a platform identity and so need a subject token. */
 export const FEDERATED_FLOWS: readonly FlowKind[] = ['jwt_bearer', 'token_exchange'];
@@ -412,8 +410,8 @@ const SOURCE_HINT = '{"type": "github_actions" | "kubernetes_sa" | "file" | "env
  * Cross-field rules. Each runs once the fields it reads are valid, so one typo yields one message.
  * `forward` puts the issue on the field the user must change.
  */
-export const providerSchema = v.pipe(
-  v.object(providerEntries, (issue) => (issue.path?.at(-1)?.origin === 'key' ? RULE.required : RULE.object)),
+const providerRules = (entries: typeof providerEntries) => v.pipe(
+  v.object(entries, (issue) => (issue.path?.at(-1)?.origin === 'key' ? RULE.required : RULE.object)),
   v.forward(
     v.partialCheck(
       [['issuer'], ['passthrough']],
@@ -517,6 +515,19 @@ export const providerSchema = v.pipe(
   ),
 );
 
+/** What OpenCode's shell validates: every field, `baseURL` required (the gateway the plugin registers). */
+export const providerSchema = providerRules(providerEntries);
+
+/**
+ * What the engine validates: the same fields and rules, but the OpenCode-only `baseURL` may be left out,
+ * because acquiring and renewing a token never reads it. The entry type is unchanged on purpose (the rules
+ * are written against it); the output's looser type is restored by `EngineProviderConfig`.
+ */
+export const engineProviderSchema = providerRules({
+  ...providerEntries,
+  baseURL: v.optional(providerEntries.baseURL),
+} as unknown as typeof providerEntries);
+
 type ParsedProvider = v.InferOutput<typeof providerSchema>;
 
 /** Values that come from outside the block: the runtime defaults and where the block was found. */
@@ -558,5 +569,8 @@ export function toProviderConfig(parsed: ParsedProvider, context: ProviderContex
   // The partial checks above guarantee the discriminated shape; this is where the type learns it.
   return normalise(parsed, context) as ProviderConfig;
 }
+
+/** A provider as the engine reads it: OpenCode's `baseURL` may be absent (engine-only embedders). */
+export type EngineProviderConfig = ProviderConfig extends infer P ? (P extends unknown ? Omit<P, 'baseURL'> & { baseURL?: string } : never) : never;
 
 export type ProviderInput = v.InferInput<typeof providerSchema>;

@@ -10,8 +10,8 @@ import { documented, intInRange, oneOf } from './rules.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type RuntimeLogLevel = (typeof LOG_LEVELS)[number];
 
-/** Same default and rule as the file store (src/adapters/storage/cacheDir.ts): one plain path segment. */
-export const DEFAULT_CACHE_NAMESPACE = 'tokens';
+import { DEFAULT_CACHE_NAMESPACE } from '../constants.js';
+export { DEFAULT_CACHE_NAMESPACE };
 const NAMESPACE_RULE = 'must be one path segment of letters, digits, ".", "_" or "-"';
 
 const cacheNamespaceSchema = v.pipe(

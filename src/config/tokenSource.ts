@@ -7,13 +7,13 @@ import { documented, HEADER_NAME, httpUrl, intInRange, nonEmptyString, oneOfRule
  * only says what a valid description looks like.
  */
 
-/** The reference's default: a projected volume the user mounts with the IdP's audience. */
-export const DEFAULT_KUBERNETES_TOKEN_PATH = '/var/run/secrets/tokens/oauth2/token';
-/** The token Kubernetes mounts in every pod (audience: the API server), documented as an option. */
-export const STANDARD_KUBERNETES_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
-/** `command` sources run only when this variable is `1`: config alone must not be able to run programs. */
-export const ALLOW_COMMANDS_ENV = 'OPENCODE_OAUTH_ALLOW_COMMANDS';
+import {
+  ALLOW_COMMANDS_ENV,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_KUBERNETES_TOKEN_PATH,
+  STANDARD_KUBERNETES_TOKEN_PATH,
+} from '../constants.js';
+export { ALLOW_COMMANDS_ENV, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_KUBERNETES_TOKEN_PATH, STANDARD_KUBERNETES_TOKEN_PATH };
 
 export const TOKEN_SOURCE_TYPES = ['github_actions', 'kubernetes_sa', 'file', 'env', 'command', 'url'] as const;
 export type TokenSourceType = (typeof TOKEN_SOURCE_TYPES)[number];

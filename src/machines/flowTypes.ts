@@ -56,4 +56,4 @@ export const GRANT_TYPE = {
   tokenExchange: 'urn:ietf:params:oauth:grant-type:token-exchange',
 } as const;
 
-export const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
+export { JWT_TOKEN_TYPE as TOKEN_TYPE_JWT } from '../constants.js';

@@ -4,7 +4,6 @@ import { tokenErrorFromInfo } from '../flows/index.js';
 import { SERVABLE, type tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
 import type { FlowNotice } from '../flows/index.js';
-import { DEFAULT_LOGIN_TIMEOUT_SEC } from '../config/providerSchema.js';
 import type { ProviderSettings } from './providerSettings.js';
 
 export interface GetTokenOptions {
@@ -97,7 +96,7 @@ export class ProviderRuntime {
     const held = this.peekToken();
     if (held) return held;
     const interactive = options.interactive ?? false;
-    const timeoutMs = options.timeoutMs ?? (interactive ? ((this.settings.flowConfig.loginTimeoutSec ?? DEFAULT_LOGIN_TIMEOUT_SEC) + 60) * 1000 : 60_000);
+    const timeoutMs = options.timeoutMs ?? (interactive ? (this.settings.flowConfig.loginTimeoutSec + 60) * 1000 : 60_000);
     const deadline = this.now() + timeoutMs;
     await this.settled(timeoutMs, options.signal);
     if (!interactive && this.actor.getSnapshot().matches('needsReauth')) {
@@ -118,7 +117,7 @@ export class ProviderRuntime {
 
   /** A fresh interactive login (even over a working token: switching accounts, new scopes). */
   login(options: Omit<GetTokenOptions, 'interactive'> = {}): Promise<TokenSet> {
-    const timeoutMs = options.timeoutMs ?? ((this.settings.flowConfig.loginTimeoutSec ?? DEFAULT_LOGIN_TIMEOUT_SEC) + 60) * 1000;
+    const timeoutMs = options.timeoutMs ?? (this.settings.flowConfig.loginTimeoutSec + 60) * 1000;
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<TokenSet>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { readSafeFileSync } from '../adapters/safeFile.js';
 import type { ClientAuth } from '../adapters/http/types.js';
 import { createSubjectTokenSource, type SubjectTokenSourceConfig } from '../adapters/subject-token/index.js';
 import type { StoreKeyInput } from '../adapters/storage/types.js';
-import type { ProviderConfig } from '../config/index.js';
+import type { EngineProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
 import type { FlowConfig } from '../flows/index.js';
 import type { FlowName } from '../machines/token.js';
@@ -11,18 +11,18 @@ import type { FlowName } from '../machines/token.js';
 export interface ProviderSettings {
   providerId: string;
   flow: FlowName;
-  /** The acquisition settings, minus the per-call parts (interactive, notify). */
-  flowConfig: Omit<FlowConfig, 'interactive' | 'notify'>;
+  /** The acquisition settings, minus the per-call parts (interactive, notify); the schema's defaults are applied. */
+  flowConfig: Omit<FlowConfig, 'interactive' | 'notify'> & { loginTimeoutSec: number; redirectPath: string };
   storeKey: StoreKeyInput;
   skewMs: number;
 }
 
-export function flowOf(provider: ProviderConfig): FlowName {
+export function flowOf(provider: EngineProviderConfig): FlowName {
   return provider.passthrough ? 'passthrough' : provider.authFlow;
 }
 
 /** Client authentication, resolved once; a private key file is read here so a bad path fails at start-up. */
-export function clientAuthOf(provider: ProviderConfig): ClientAuth {
+export function clientAuthOf(provider: EngineProviderConfig): ClientAuth {
   const clientId = provider.clientId ?? provider.id;
   if (provider.clientAssertionSource) {
     // Federated: the platform JWT is the client's credential, read afresh for every request.
@@ -67,7 +67,7 @@ function readPrivateJwk(providerId: string, path: string): Record<string, unknow
   }
 }
 
-export function providerSettings(provider: ProviderConfig): ProviderSettings {
+export function providerSettings(provider: EngineProviderConfig): ProviderSettings {
   const flow = flowOf(provider);
   const issuer = provider.issuer ?? '';
   const endpoints = {

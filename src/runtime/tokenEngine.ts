@@ -8,7 +8,7 @@ import { adoptingReferenceTokens } from '../adapters/storage/referenceCache.js';
 import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
 import type { SubjectTokenSource } from '../adapters/subject-token/types.js';
-import { parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
+import { parseEngineServers, type ConfigIssue, type EngineProviderConfig } from '../config/index.js';
 import { TokenError } from '../errors.js';
 import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type { TokenSet } from '../machines/token.js';
@@ -34,7 +34,7 @@ export interface TokenEngineOptions {
    * Providers: normalised configs from the config layer, or raw server blocks in the reference
    * plugin's `servers[]` shape (validated here; invalid ones are reported in `issues`, the rest run).
    */
-  providers?: readonly ProviderConfig[];
+  providers?: readonly EngineProviderConfig[];
   servers?: readonly unknown[];
   /** Default: a file store in the per-OS cache dir (`cacheNamespace`, default `tokens`). */
   store?: TokenStore;
@@ -101,7 +101,7 @@ export interface TokenEngine {
 export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
-  const parsed = options.servers ? parseOpenCodeConfig({}, { pluginOptions: { servers: options.servers } }) : undefined;
+  const parsed = options.servers ? parseEngineServers(options.servers) : undefined;
   const providers = [...(options.providers ?? []), ...(parsed?.providers ?? [])];
   const issues: ConfigIssue[] = [...(parsed?.errors ?? [])];
   const http = options.http ?? createTokenEndpointAdapter({ logger, now });

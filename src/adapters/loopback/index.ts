@@ -6,8 +6,8 @@ import { callbackPage } from './pages.js';
 
 export { callbackPage, escapeHtml } from './pages.js';
 
-/** Same as the reference, so registered redirect URIs keep working. */
-export const DEFAULT_REDIRECT_PATH = '/oauth2/callback';
+import { DEFAULT_REDIRECT_PATH } from '../../constants.js';
+export { DEFAULT_REDIRECT_PATH };
 /** RFC 8252 §8.3: the literal loopback IP, never `localhost` (which may resolve elsewhere). */
 export const LOOPBACK_HOST = '127.0.0.1';
 

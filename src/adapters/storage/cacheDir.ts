@@ -3,7 +3,8 @@ import path from 'node:path';
 
 /** The app's directory under the platform's cache root (the tool guard refuses the name anywhere). */
 export const APP_DIR = 'opencode-oauth-machines';
-export const DEFAULT_CACHE_NAMESPACE = 'tokens';
+import { DEFAULT_CACHE_NAMESPACE } from '../../constants.js';
+export { DEFAULT_CACHE_NAMESPACE };
 
 /**
  * The per-user cache root of this package, by the platform's own convention:

@@ -3,8 +3,8 @@ import { MAX_SUBJECT_TOKEN_BYTES, type SubjectTokenSource } from './types.js';
 
 const SOURCE = 'command';
 /** Running programs named in a config file is opt-in, like google-auth-library's executable source. */
-export const ALLOW_COMMANDS_ENV = 'OPENCODE_OAUTH_ALLOW_COMMANDS';
-export const DEFAULT_COMMAND_TIMEOUT_SEC = 30;
+import { ALLOW_COMMANDS_ENV, DEFAULT_COMMAND_TIMEOUT_SEC } from '../../constants.js';
+export { ALLOW_COMMANDS_ENV, DEFAULT_COMMAND_TIMEOUT_SEC };
 const MIN_TIMEOUT_SEC = 1;
 const MAX_TIMEOUT_SEC = 120;
 

@@ -69,8 +69,8 @@ export function fileSource(options: { path: string }): SubjectTokenSource {
   };
 }
 
-/** The reference's default: a projected volume mounted at /var/run/secrets/tokens with path `oauth2/token`. */
-export const DEFAULT_KUBERNETES_TOKEN_PATH = '/var/run/secrets/tokens/oauth2/token';
+import { DEFAULT_KUBERNETES_TOKEN_PATH } from '../../constants.js';
+export { DEFAULT_KUBERNETES_TOKEN_PATH };
 /** The pod's default service-account token; its audience is the API server unless projected otherwise. */
 export const KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
