@@ -40,12 +40,12 @@ export function authorizationCodeLogic(config: FlowConfig, deps: FlowDeps) {
     },
     actions: {
       showAuthorizationUrl: (_, params) =>
-        config.notify({ kind: 'browser', text: `Open this URL in a browser to log in to ${config.providerId}:`, url: params.url }),
+        config.notify({ kind: 'browser', text: `Open this URL in a browser to log in to ${config.providerName ?? config.providerId}:`, url: params.url }),
       announceWaiting: (_, params) => {
         const until = now() + params.timeoutSec * 1000;
         config.notify({
           kind: 'info',
-          text: `Log in to ${config.providerId} in the browser; waiting for the answer on ${params.redirectUri} until ${clockTime(until)}.`,
+          text: `Log in to ${config.providerName ?? config.providerId} in the browser; waiting for the answer on ${params.redirectUri} until ${clockTime(until)}.`,
           expiresAt: until,
         });
       },

@@ -34,7 +34,7 @@ export function deviceCodeLogic(config: FlowConfig, deps: FlowDeps) {
         const expiresAt = now() + params.expiresInSec * 1000;
         config.notify({
           kind: 'device_code',
-          text: `To log in to ${config.providerId}, visit ${params.verificationUri} and enter the code ${params.userCode} (valid until ${clockTime(expiresAt)}).`,
+          text: `To log in to ${config.providerName ?? config.providerId}, visit ${params.verificationUri} and enter the code ${params.userCode} (valid until ${clockTime(expiresAt)}).`,
           url: params.verificationUriComplete ?? params.verificationUri,
           userCode: params.userCode,
           expiresAt,

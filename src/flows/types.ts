@@ -21,6 +21,8 @@ export interface FlowNotice {
 /** A provider's acquisition settings, normalised (the config layer maps user config to this). */
 export interface FlowConfig {
   providerId: string;
+  /** What a person reads in a login notice ("To log in to Corp gateway, …"): the provider's display name. */
+  providerName?: string;
   flow: FlowName;
   issuer: string;
   clientAuth: ClientAuth;

@@ -77,6 +77,7 @@ export function providerSettings(provider: EngineProviderConfig): ProviderSettin
   };
   const flowConfig: ProviderSettings['flowConfig'] = {
     providerId: provider.id,
+    providerName: provider.name ?? provider.id,
     flow,
     issuer,
     clientAuth: flow === 'passthrough' ? { method: 'none', clientId: provider.id } : clientAuthOf(provider),

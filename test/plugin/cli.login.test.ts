@@ -138,7 +138,7 @@ describe('the real OpenCode CLI', () => {
     const login = await opencode(['providers', 'login', '-p', 'dev', '-m', 'Device code login'], { BROWSER: `${process.execPath} ${BROWSER_SCRIPT}` });
     expect(login.code).toBe(0);
     expect(login.stdout).toMatch(/Go to: http:\/\/127\.0\.0\.1:\d+\/device\?user_code=[A-Z]{4}-[A-Z]{4}/);
-    expect(login.stdout).toMatch(/To log in to dev, visit .* and enter the code [A-Z]{4}-[A-Z]{4}/);
+    expect(login.stdout).toMatch(/To log in to Lab Device, visit .* and enter the code [A-Z]{4}-[A-Z]{4}/);
     expect(login.stdout).toContain('Login successful');
     // OpenCode records the login; the credential itself is in our store, not in auth.json.
     const auth = JSON.parse(await readFile(join(state, 'data/opencode/auth.json'), 'utf8'));

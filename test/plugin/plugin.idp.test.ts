@@ -225,7 +225,7 @@ describe('chat.headers', () => {
     await h.hooks['chat.headers']!(chatInput('dev'), { headers });
     expect(headers.Authorization).toMatch(/^Bearer /);
     expect(idp.counters.deviceAuthorization.requests - before).toBe(1);
-    expect(h.stderr.join('')).toMatch(/\[opencode-oauth-machines\] dev: To log in to dev, visit http:\/\/127\.0\.0\.1:\d+\/device and enter the code [A-Z]{4}-[A-Z]{4}/);
+    expect(h.stderr.join('')).toMatch(/\[opencode-oauth-machines\] dev: To log in to Lab Device, visit http:\/\/127\.0\.0\.1:\d+\/device and enter the code [A-Z]{4}-[A-Z]{4}/);
     expect(h.stderr.join('')).toContain('[opencode-oauth-machines] Logged in to Lab Device\n');
     expect(h.toasts).toEqual([]);
     await storedTokens(h.storeDir);
@@ -240,7 +240,7 @@ describe('chat.headers', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(h.stderr).toEqual([]);
     expect(h.toasts.map((t) => t.variant)).toEqual(['info', 'success']);
-    expect(h.toasts[0]!.message).toMatch(/^To log in to dev, visit http:\/\/127\.0\.0\.1:\d+\/device and enter the code [A-Z]{4}-[A-Z]{4} \(valid until [^)]+\)\.\nhttp:\/\/\S+user_code=/);
+    expect(h.toasts[0]!.message).toMatch(/^To log in to Lab Device, visit http:\/\/127\.0\.0\.1:\d+\/device and enter the code [A-Z]{4}-[A-Z]{4} \(valid until [^)]+\)\.\nhttp:\/\/\S+user_code=/);
     expect(h.toasts[0]!.message.match(/until/g)).toHaveLength(1);
     expect(h.toasts[1]!.message).toBe('Logged in to Lab Device');
     await storedTokens(h.storeDir);
