@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp, type Idp } from '../../lab/index.mjs';
 import { createFileStore } from '../../src/adapters/storage/index.js';
 import { createTokenEngine, type TokenEngine } from '../../src/runtime/index.js';
+import { userServer } from '../engine/support.js';
 import { browserEnv, expectStoreIntact, HOUR, printed, recordingLogger, rememberSecret, removeTempDirs, scanForSecrets, spawnChild, tempDir, type Child } from './support.js';
 
 let idp: Idp;
@@ -28,14 +29,7 @@ afterAll(async () => {
   scanForSecrets();
 });
 
-const server = () => ({
-  id: 'corp',
-  issuer: idp.issuer,
-  baseURL: 'http://127.0.0.1:9/v1',
-  clientId: idp.clients.native.client_id,
-  scopes: ['openid', 'offline_access', 'api:read'],
-  authFlow: 'authorization_code',
-});
+const server = () => userServer(idp);
 
 function engine(dir: string, shiftMs = 0) {
   const created = createTokenEngine({

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startIdp, type Idp } from '../../lab/index.mjs';
 import { createFileStore } from '../../src/adapters/storage/index.js';
 import { createTokenEngine, type TokenEngine } from '../../src/runtime/index.js';
+import { userServer } from '../engine/support.js';
 import { browserEnv, expectStoreIntact, HOUR, printed, recordingLogger, rememberSecret, removeTempDirs, scanForSecrets, spawnChild, tempDir, type Child } from './support.js';
 
 let idp: Idp;
@@ -29,15 +30,8 @@ afterAll(async () => {
   scanForSecrets();
 });
 
-const server = () => ({
-  id: 'corp',
-  issuer: idp.issuer,
-  baseURL: 'http://127.0.0.1:9/v1',
-  clientId: idp.clients.native.client_id,
-  scopes: ['openid', 'offline_access', 'api:read'],
-  authFlow: 'authorization_code',
-  httpTimeoutMs: 300,
-});
+// Hung requests end after 300 ms: a lost answer, as the IdP never processed them.
+const server = () => userServer(idp, { httpTimeoutMs: 300 });
 
 describe('IdP timeouts during the refreshes of 6 processes', () => {
   it('two refreshes hang (never processed): no process is logged out, and the refresh token is never replayed into a revocation', async () => {
