@@ -1,12 +1,9 @@
-import { DEFAULT_REDIRECT_PATH } from '../constants.js';
+import { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH } from '../constants.js';
 import { authorizationCodeMachine, type AuthorizationCodeInput } from '../machines/authorizationCode.js';
 import type { TokenSet } from '../machines/token.js';
 import { clockTime, discoverActor, loggerOf, loopbackActor, nowOf, openUrlActor, pkceActor, tokenCallActor } from './actors.js';
 import { runFlowMachine } from './runMachine.js';
 import type { FlowConfig, FlowDeps } from './types.js';
-
-export { DEFAULT_LOGIN_TIMEOUT_SEC } from '../constants.js';
-import { DEFAULT_LOGIN_TIMEOUT_SEC } from '../constants.js';
 
 export function authorizationCodeInput(config: FlowConfig): AuthorizationCodeInput {
   return {

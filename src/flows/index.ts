@@ -8,12 +8,12 @@ import { passthroughInput, passthroughLogic, runPassthrough } from './passthroug
 import type { FlowConfig, FlowDeps } from './types.js';
 
 export type { FlowConfig, FlowDeps, FlowName, FlowNotice } from './types.js';
-export { runAuthorizationCode, authorizationCodeLogic, authorizationCodeInput, DEFAULT_LOGIN_TIMEOUT_SEC } from './authorizationCode.js';
+export { runAuthorizationCode, authorizationCodeLogic, authorizationCodeInput } from './authorizationCode.js';
 export { runDeviceCode, deviceCodeLogic, deviceCodeInput } from './deviceCode.js';
 export { runAssertionGrant, assertionGrantLogic, assertionGrantInput } from './assertionGrant.js';
 export { runPassthrough, passthroughLogic, passthroughInput } from './passthrough.js';
 export { runFlowMachine } from './runMachine.js';
-export { tokenErrorFromInfo } from './errors.js';
+export { fromErrorInfo as tokenErrorFromInfo } from '../errors.js';
 export { credentialHeaders } from './headers.js';
 
 /**

@@ -1,8 +1,7 @@
 import { createActor, type AnyStateMachine, type InputFrom } from 'xstate';
-import { TokenError, toErrorInfo } from '../errors.js';
+import { fromErrorInfo, TokenError, toErrorInfo } from '../errors.js';
 import type { FlowResult } from '../machines/flowResult.js';
 import type { TokenSet } from '../machines/token.js';
-import { tokenErrorFromInfo } from './errors.js';
 
 /**
  * Run one acquisition machine to its final state: the token, or its error as a TokenError. Aborting
@@ -26,11 +25,11 @@ export function runFlowMachine<TMachine extends AnyStateMachine>(
         if (snapshot.status !== 'done') return;
         const result = snapshot.output as FlowResult;
         if (result.status === 'succeeded') resolve(result.token);
-        else reject(tokenErrorFromInfo(result.error));
+        else reject(fromErrorInfo(result.error));
       },
       error: (error) => {
         options.signal?.removeEventListener('abort', onAbort);
-        reject(tokenErrorFromInfo(toErrorInfo(options.providerId, error)));
+        reject(fromErrorInfo(toErrorInfo(options.providerId, error)));
       },
     });
     if (options.signal?.aborted) return onAbort();

@@ -1,6 +1,5 @@
 import type { ActorRefFrom } from 'xstate';
-import { TokenError, type TokenErrorInfo } from '../errors.js';
-import { tokenErrorFromInfo } from '../flows/index.js';
+import { fromErrorInfo, TokenError, type TokenErrorInfo } from '../errors.js';
 import { SERVABLE, type tokenLifecycle } from '../machines/tokenLifecycle.js';
 import type { TokenSet } from '../machines/token.js';
 import type { FlowNotice } from '../flows/index.js';
@@ -64,13 +63,9 @@ export class ProviderRuntime {
    * window the first such read also asks the actor for a background renewal (single flight is the actor's).
    */
   peekToken(): TokenSet | undefined {
-    this.watch();
-    const published = this.published;
-    if (!published) return undefined;
-    const now = this.now();
-    if (now >= published.hardAt) return undefined;
-    if (now >= published.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
-    return published.token;
+    const token = this.servableToken();
+    if (token && this.now() >= this.published!.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
+    return token;
   }
 
   /** Keeps `published` in step with the current actor (the registry may have replaced a failed one). */
@@ -135,7 +130,7 @@ export class ProviderRuntime {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
       const renewed = this.actor.on('token.renewed', () => done(() => resolve(this.actor.getSnapshot().context.token!)));
-      const failed = this.actor.on('token.failed', ({ error }) => done(() => reject(tokenErrorFromInfo(error))));
+      const failed = this.actor.on('token.failed', ({ error }) => done(() => reject(fromErrorInfo(error))));
       const timer = setTimeout(() => done(() => reject(this.timeoutError(this.now() + timeoutMs))), timeoutMs);
       this.settled(timeoutMs, options.signal).then(
         () => {
@@ -220,7 +215,7 @@ export class ProviderRuntime {
         if (token) settle(() => resolve(token));
       };
       subscriptions.push(
-        actor.on('token.failed', ({ error }) => settle(() => reject(tokenErrorFromInfo(error)))),
+        actor.on('token.failed', ({ error }) => settle(() => reject(fromErrorInfo(error)))),
         actor.subscribe({
           next: check,
           // The actor failed (a bug, not an OAuth answer): the registry restarts it; this wait ends here.

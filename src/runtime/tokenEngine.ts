@@ -9,6 +9,7 @@ import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
 import type { SubjectTokenSource } from '../adapters/subject-token/types.js';
 import { parseEngineServers, type ConfigIssue, type EngineProviderConfig } from '../config/index.js';
+import { DEFAULT_CACHE_NAMESPACE } from '../constants.js';
 import { TokenError } from '../errors.js';
 import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
 import type { TokenSet } from '../machines/token.js';
@@ -105,7 +106,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const providers = [...(options.providers ?? []), ...(parsed?.providers ?? [])];
   const issues: ConfigIssue[] = [...(parsed?.errors ?? [])];
   const http = options.http ?? createTokenEndpointAdapter({ logger, now });
-  const namespace = options.cacheNamespace ?? parsed?.runtime.cacheNamespace ?? 'tokens';
+  const namespace = options.cacheNamespace ?? parsed?.runtime.cacheNamespace ?? DEFAULT_CACHE_NAMESPACE;
   let fileStore: TokenStore | undefined = options.store;
   const sharedStore = () =>
     (fileStore ??= adoptingReferenceTokens(createFileStore({ dir: cacheDirFor(namespace), logger, now }), { logger, now }));
