@@ -40,11 +40,12 @@ export function createGatewayApp(deps: GatewayAppDeps): Hono {
   const hashes = new Map<string, string>();
   const app = new Hono();
 
+  // CORS_ORIGIN's list, split once rather than per request.
+  const allowedOrigins = config.cors?.origin.split(',').map((o) => o.trim());
   const allowOrigin = (origin: string | undefined): string | undefined => {
     if (!config.cors) return undefined;
     if (config.cors.origin === '*') return '*';
-    const allowed = config.cors.origin.split(',').map((o) => o.trim());
-    return origin && allowed.includes(origin) ? origin : undefined;
+    return origin && allowedOrigins!.includes(origin) ? origin : undefined;
   };
 
   const withCors = (request: Request, response: Response): Response => {

@@ -9,13 +9,13 @@ import type { Hono } from 'hono';
 import { createGatewayApp } from './app.js';
 import { DEFAULTS, type GatewayConfig } from './config.js';
 import { credentialSource } from './engineCredential.js';
-import { issuerKeys } from './keys.js';
 import { bufferedStdoutLogger, type GatewayLogger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { connectRedis } from './redis.js';
 import { nodeHttpFetch } from './nodeHttpFetch.js';
 import { runtimeFetch } from './upstreamFetch.js';
 import { createMemoryUsageStore, createRedisUsageStore, type UsageStore } from './usage.js';
+import { trustedIssuers } from './verify.js';
 
 export { createGatewayApp, type GatewayAppDeps } from './app.js';
 export { loadGatewayConfig, GatewayConfigError, ALLOWED_ALGS, DEFAULTS, gatewayFileSchema, type GatewayConfig, type IssuerConfig } from './config.js';
@@ -50,17 +50,12 @@ export interface CreateGatewayOptions {
 
 /** Wire the real parts: issuer key sets, the budget store, the upstream credential. */
 export async function createGateway(config: GatewayConfig, options: CreateGatewayOptions = {}): Promise<Gateway> {
-  const timeoutMs = options.fetchTimeoutMs ?? DEFAULTS.fetchTimeoutMs;
-  const issuers = config.issuers.map((issuer) => ({
-    config: issuer,
-    keys: issuerKeys({ issuer: issuer.issuer, jwksUri: issuer.jwksUri, timeoutMs }),
-  }));
+  const issuers = trustedIssuers(config.issuers, options.fetchTimeoutMs ?? DEFAULTS.fetchTimeoutMs);
+  const redisTimeoutMs = options.redisTimeoutMs ?? DEFAULTS.redisTimeoutMs;
   const usage =
     options.usage ??
     (config.redisUrl
-      ? createRedisUsageStore(await connectRedis({ url: config.redisUrl, timeoutMs: options.redisTimeoutMs ?? DEFAULTS.redisTimeoutMs }), {
-          timeoutMs: options.redisTimeoutMs ?? DEFAULTS.redisTimeoutMs,
-        })
+      ? createRedisUsageStore(await connectRedis({ url: config.redisUrl, timeoutMs: redisTimeoutMs }), { timeoutMs: redisTimeoutMs })
       : createMemoryUsageStore());
   const credential = await credentialSource(config.upstream.credential, config.upstream.url);
   const metrics = new GatewayMetrics();

@@ -4,7 +4,7 @@
  */
 import * as jose from 'jose';
 import { ALLOWED_ALGS, type IssuerConfig } from './config.js';
-import { IssuerUnavailableError, type IssuerKeys } from './keys.js';
+import { issuerKeys, IssuerUnavailableError, type IssuerKeys } from './keys.js';
 
 /** The check that failed; the 401 body is `{"error": message, "check": check}`. */
 export type Check =
@@ -38,6 +38,11 @@ export interface VerifiedToken {
 export interface TrustedIssuer {
   config: IssuerConfig;
   keys: IssuerKeys;
+}
+
+/** Each configured issuer with its key set (discovery, or its `jwksUri`), fetches bounded by `timeoutMs`. */
+export function trustedIssuers(configs: readonly IssuerConfig[], timeoutMs: number): TrustedIssuer[] {
+  return configs.map((config) => ({ config, keys: issuerKeys({ issuer: config.issuer, jwksUri: config.jwksUri, timeoutMs }) }));
 }
 
 const allowedAlgs: ReadonlySet<string> = new Set(ALLOWED_ALGS);

@@ -6,10 +6,10 @@
 import type { Hono } from 'hono';
 import { createGatewayApp } from './app.js';
 import { DEFAULTS, loadGatewayConfig } from './config.js';
-import { issuerKeys } from './keys.js';
 import { staticCredential } from './credential.js';
 import { jsonLineLogger } from './log.js';
 import { createMemoryUsageStore } from './usage.js';
+import { trustedIssuers } from './verify.js';
 
 let app: Hono | undefined;
 
@@ -22,10 +22,7 @@ function appFor(env: Record<string, unknown>): Hono {
   const key = config.upstream.credential.key;
   app = createGatewayApp({
     config,
-    issuers: config.issuers.map((issuer) => ({
-      config: issuer,
-      keys: issuerKeys({ issuer: issuer.issuer, jwksUri: issuer.jwksUri, timeoutMs: DEFAULTS.fetchTimeoutMs }),
-    })),
+    issuers: trustedIssuers(config.issuers, DEFAULTS.fetchTimeoutMs),
     usage: createMemoryUsageStore(),
     credential: staticCredential(key),
     logger: jsonLineLogger,
