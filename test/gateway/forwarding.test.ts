@@ -4,20 +4,10 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCiIssuer, type CiIssuer } from '../../lab/index.mjs';
-import { call, startTestGateway, startUpstream, UPSTREAM_KEY, type RecordingUpstream, type RunningGateway } from './support.js';
+import { call, startTestGateway, UPSTREAM_KEY, useCiAndUpstream, type RunningGateway } from './support.js';
 
 const AUDIENCE = 'gw-fwd';
-let ci: CiIssuer;
-let upstream: RecordingUpstream;
-
-beforeAll(async () => {
-  [ci, upstream] = await Promise.all([startCiIssuer(), startUpstream()]);
-});
-
-afterAll(async () => {
-  await Promise.all([ci?.stop(), upstream?.stop()]);
-});
+const lab = useCiAndUpstream();
 
 // node: the Node host's node:http client; fetch: the runtime's fetch, as on Workers, Bun and Deno.
 for (const client of ['node', 'fetch'] as const) describe(`gateway forwarding (upstream client: ${client})`, () => {
@@ -25,9 +15,9 @@ let gw: RunningGateway;
 
 beforeAll(async () => {
   gw = await startTestGateway({
-    OIDC_ISSUER: ci.issuer,
+    OIDC_ISSUER: lab.ci.issuer,
     OIDC_AUDIENCE: AUDIENCE,
-    UPSTREAM_URL: upstream.url,
+    UPSTREAM_URL: lab.upstream.url,
     UPSTREAM_AUTH_HEADER: 'x-api-key',
     UPSTREAM_AUTH_PREFIX: '',
     CORS_ORIGIN: 'https://app.example',
@@ -41,7 +31,7 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-const token = () => ci.mint({ aud: AUDIENCE });
+const token = () => lab.ci.mint({ aud: AUDIENCE });
 
 /** node:http, so the test can send hop-by-hop headers fetch would refuse, and read the raw response headers. */
 function rawRequest(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -64,7 +54,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
       headers: { authorization: `Bearer ${jwt}`, 'x-api-key': jwt, cookie: 'session=abc', 'anthropic-version': '2023-06-01' },
     });
     expect(res.status).toBe(200);
-    const seen = upstream.requests.at(-1)!;
+    const seen = lab.upstream.requests.at(-1)!;
     expect(seen.url).toBe('/v1/messages?beta=true');
     expect(seen.headers['x-api-key']).toBe(UPSTREAM_KEY);
     expect(seen.headers.authorization).toBeUndefined();
@@ -76,7 +66,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
   it('a client-chosen key goes nowhere: the JWT by x-api-key, another key in Authorization', async () => {
     const res = await call(gw.url, undefined, { headers: { 'x-api-key': await token(), authorization: 'Bearer sk-client-chosen' } });
     expect(res.status).toBe(200);
-    const seen = upstream.requests.at(-1)!;
+    const seen = lab.upstream.requests.at(-1)!;
     expect(seen.headers['x-api-key']).toBe(UPSTREAM_KEY);
     expect(seen.headers.authorization).toBeUndefined();
     expect(seen.rawHeaders.join('\n')).not.toContain('sk-client-chosen');
@@ -86,7 +76,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
     const body = Buffer.concat([Buffer.from('{"model": "m",\r\n  "x":"é"}  \n'), Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a])]);
     const res = await rawRequest(`${gw.url}/v1/upload`, { authorization: `Bearer ${await token()}`, 'content-type': 'application/octet-stream' }, body);
     expect(res.status).toBe(200);
-    const seen = upstream.requests.at(-1)!;
+    const seen = lab.upstream.requests.at(-1)!;
     expect(seen.body.equals(body)).toBe(true);
     expect(seen.headers['content-length']).toBe(String(body.length));
   });
@@ -98,7 +88,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
       Buffer.from('{}'),
     );
     expect(res.status).toBe(200);
-    const seen = upstream.requests.at(-1)!;
+    const seen = lab.upstream.requests.at(-1)!;
     expect(seen.headers['x-hop']).toBeUndefined();
     expect(seen.headers['proxy-authorization']).toBeUndefined();
     expect(seen.headers.te).toBeUndefined();
@@ -112,7 +102,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
   it('the path and query reach the upstream as sent; several Set-Cookie fields come back as several', async () => {
     const res = await rawRequest(`${gw.url}/v1/cookies?a=1&b=%20x&c=%2F`, { authorization: `Bearer ${await token()}` }, Buffer.from('{}'));
     expect(res.status).toBe(200);
-    expect(upstream.requests.at(-1)!.url).toBe('/v1/cookies?a=1&b=%20x&c=%2F');
+    expect(lab.upstream.requests.at(-1)!.url).toBe('/v1/cookies?a=1&b=%20x&c=%2F');
     expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; Path=/']);
   });
 
@@ -129,16 +119,16 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
   });
 
   it('a client that goes away before the answer takes the upstream call with it', async () => {
-    const { received, abandoned } = upstream.hold;
+    const { received, abandoned } = lab.upstream.hold;
     const leaving = new AbortController();
     const pending = call(gw.url, await token(), { path: '/v1/hold', signal: leaving.signal }).then(() => 'answered', () => 'aborted');
-    for (let i = 0; i < 250 && upstream.hold.received === received; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(upstream.hold.received).toBe(received + 1);
-    expect(upstream.hold.abandoned).toBe(abandoned);
+    for (let i = 0; i < 250 && lab.upstream.hold.received === received; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(lab.upstream.hold.received).toBe(received + 1);
+    expect(lab.upstream.hold.abandoned).toBe(abandoned);
     leaving.abort();
     expect(await pending).toBe('aborted');
-    for (let i = 0; i < 250 && upstream.hold.abandoned === abandoned; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(upstream.hold.abandoned).toBe(abandoned + 1);
+    for (let i = 0; i < 250 && lab.upstream.hold.abandoned === abandoned; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(lab.upstream.hold.abandoned).toBe(abandoned + 1);
   });
 
   it('upstream statuses come back as they are', async () => {
@@ -154,7 +144,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toContain('{"first":true}');
     // Only now may the upstream finish: had the gateway buffered, the read above would never have returned.
-    upstream.releaseStream();
+    lab.upstream.releaseStream();
     let rest = '';
     for (;;) {
       const { value, done } = await reader.read();
@@ -174,7 +164,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
     const allowed = pre.headers.get('access-control-allow-headers')!.split(', ');
     expect(allowed).toEqual(expect.arrayContaining(['authorization', 'content-type', 'x-api-key', 'anthropic-version', 'x-trace']));
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(upstream.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
+    expect(lab.upstream.requests.some((r) => r.method === 'OPTIONS')).toBe(false);
 
     const stranger = await fetch(`${gw.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
     expect(stranger.status).toBe(403);
@@ -188,7 +178,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
   });
 
   it('without CORS_ORIGIN a preflight is not answered with CORS headers', async () => {
-    const plain = await startTestGateway({ OIDC_ISSUER: ci.issuer, OIDC_AUDIENCE: AUDIENCE, UPSTREAM_URL: upstream.url });
+    const plain = await startTestGateway({ OIDC_ISSUER: lab.ci.issuer, OIDC_AUDIENCE: AUDIENCE, UPSTREAM_URL: lab.upstream.url });
     try {
       const pre = await fetch(`${plain.url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example' } });
       expect(pre.headers.get('access-control-allow-origin')).toBeNull();
@@ -199,7 +189,7 @@ function rawRequest(url: string, headers: Record<string, string>, body: Buffer):
   });
 
   it('upstream down: 502, after the budget was checked', async () => {
-    const dead = await startTestGateway({ OIDC_ISSUER: ci.issuer, OIDC_AUDIENCE: AUDIENCE, UPSTREAM_URL: 'http://127.0.0.1:9' });
+    const dead = await startTestGateway({ OIDC_ISSUER: lab.ci.issuer, OIDC_AUDIENCE: AUDIENCE, UPSTREAM_URL: 'http://127.0.0.1:9' });
     try {
       const res = await call(dead.url, await token());
       expect(res.status).toBe(502);

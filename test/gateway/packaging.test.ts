@@ -6,10 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCiIssuer, type CiIssuer } from '../../lab/index.mjs';
+import { describe, expect, it } from 'vitest';
 import { GATEWAY_CONFIG_JSON_SCHEMA } from '../../src/gateway/index.js';
-import { call, startUpstream, UPSTREAM_KEY, type RecordingUpstream } from './support.js';
+import { call, UPSTREAM_KEY, useCiAndUpstream } from './support.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIST = path.join(ROOT, 'dist');
@@ -69,14 +68,7 @@ describe('packaging', () => {
 });
 
 describe('the opencode-oauth-gateway bin', () => {
-  let ci: CiIssuer;
-  let upstream: RecordingUpstream;
-  beforeAll(async () => {
-    [ci, upstream] = await Promise.all([startCiIssuer(), startUpstream()]);
-  });
-  afterAll(async () => {
-    await Promise.all([ci?.stop(), upstream?.stop()]);
-  });
+  const lab = useCiAndUpstream();
 
   it('--print-schema prints the config file JSON Schema', async () => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/opencode-oauth-gateway.mjs'), '--print-schema'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,9 +82,9 @@ describe('the opencode-oauth-gateway bin', () => {
   it('starts from env vars, answers /healthz, proxies a CI token, stops on SIGTERM; a bad env names the variable', async () => {
     const env = {
       PATH: process.env.PATH,
-      OIDC_ISSUER: ci.issuer,
+      OIDC_ISSUER: lab.ci.issuer,
       OIDC_AUDIENCE: 'bin-aud',
-      UPSTREAM_URL: upstream.url,
+      UPSTREAM_URL: lab.upstream.url,
       UPSTREAM_AUTH_HEADER: 'Authorization',
       UPSTREAM_AUTH_PREFIX: 'Bearer ',
       UPSTREAM_API_KEY: UPSTREAM_KEY,
@@ -114,9 +106,9 @@ describe('the opencode-oauth-gateway bin', () => {
         });
       });
       expect((await fetch(`${listening.url}/healthz`)).status).toBe(200);
-      const res = await call(listening.url, await ci.mint({ aud: 'bin-aud' }));
+      const res = await call(listening.url, await lab.ci.mint({ aud: 'bin-aud' }));
       expect(res.status).toBe(200);
-      expect(upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+      expect(lab.upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
     } finally {
       child.kill('SIGTERM');
     }

@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll } from 'vitest';
+import { startCiIssuer, type CiIssuer } from '../../lab/index.mjs';
 import { createGateway, loadGatewayConfig, serveNode, type CreateGatewayOptions, type Gateway, type NodeHost } from '../../src/gateway/index.js';
 
 export const UPSTREAM_KEY = 'sk-upstream-secret-0123456789';
@@ -151,6 +153,21 @@ export async function startUpstream(): Promise<RecordingUpstream> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The lab's CI issuer and a recording upstream, started before the tests of the calling file (or describe block)
+ * and stopped after them. The fields are set once `beforeAll` has run.
+ */
+export function useCiAndUpstream(): { ci: CiIssuer; upstream: RecordingUpstream } {
+  const lab = {} as { ci: CiIssuer; upstream: RecordingUpstream };
+  beforeAll(async () => {
+    [lab.ci, lab.upstream] = await Promise.all([startCiIssuer(), startUpstream()]);
+  });
+  afterAll(async () => {
+    await Promise.all([lab.ci?.stop(), lab.upstream?.stop()]);
+  });
+  return lab;
 }
 
 export interface RunningGateway {
