@@ -27,7 +27,7 @@ export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post',
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 import { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE } from '../constants.js';
-export { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE };
+export { DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE };
 
 /** Flows that exchange a platform identity and so need a subject token. */
 export const FEDERATED_FLOWS: readonly FlowKind[] = ['jwt_bearer', 'token_exchange'];

@@ -3,6 +3,7 @@ import { createTokenEndpointAdapter } from '../adapters/http/index.js';
 import type { HttpTokenEndpointAdapter } from '../adapters/http/types.js';
 import { silentLogger, type Logger } from '../adapters/logger.js';
 import { cacheDirFor } from '../adapters/storage/cacheDir.js';
+import { DEFAULT_LOCK_WAIT_MS } from '../adapters/storage/fileLock.js';
 import { createFileStore } from '../adapters/storage/fileStore.js';
 import { adoptingReferenceTokens } from '../adapters/storage/referenceCache.js';
 import { createMemoryStore } from '../adapters/storage/memoryStore.js';
@@ -136,7 +137,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
           http,
           logger,
           now,
-          lockWaitMs: options.lockWaitMs ?? 15_000,
+          lockWaitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
         }),
       );
       settingsOf.set(provider.id, settings);
