@@ -107,7 +107,8 @@ export class Scenario {
    * scenario, the whole state dir (logs, auth.json, opencode.db, config) and the project dir. Only the plugin's
    * token store is exempt. Returns the findings (kind and place, never the value).
    */
-  sweep(lab: E2eLab) {
+  /** Every run's output and the scenario's dirs; `exclude` adds files the test itself wrote a secret into. */
+  sweep(lab: E2eLab, options: { exclude?: readonly string[] } = {}) {
     const texts: Record<string, string> = {};
     this.runs.forEach((run, index) => {
       texts[`${this.name} run ${index + 1} stdout`] = run.stdout;
@@ -116,7 +117,7 @@ export class Scenario {
     return lab.secrets.sweep({
       texts,
       paths: [this.stateDir, this.projectDir],
-      exclude: [this.dirs.tokenStore],
+      exclude: [this.dirs.tokenStore, ...(options.exclude ?? [])],
     });
   }
 }

@@ -95,12 +95,7 @@ describe('the tool guard through the real CLI (issue 10.1)', () => {
     // At least one refusal reached OpenCode's log (the plugin's log lines of a run that exits at once can be lost).
     expect(readLogs(scenario.stateDir)).toContain('tool_refused');
     // The client secret's own file is where it belongs; everything else OpenCode wrote is swept.
-    const findings = lab.secrets.sweep({
-      texts: Object.fromEntries(scenario.runs.flatMap((run, i) => [[`run ${i} stdout`, run.stdout], [`run ${i} stderr`, run.stderr]])),
-      paths: [scenario.stateDir, scenario.projectDir],
-      exclude: [scenario.dirs.tokenStore, path.join(scenario.projectDir, 'client-secret.txt')],
-    });
-    expect(findings).toEqual([]);
+    expect(scenario.sweep(lab, { exclude: [path.join(scenario.projectDir, 'client-secret.txt')] })).toEqual([]);
   }, TEST_TIMEOUT_MS);
 });
 
@@ -113,12 +108,7 @@ describe('gateways that leak what they are sent, through the real CLI (issue 10.
     expect(shownErrors(result)).toContain('Incorrect API key provided');
     expect(existsSync(path.join(scenario.dirs.opencodeData))).toBe(true);
     expect(lab.secrets.kinds().client_credentials ?? lab.secrets.kinds().access_token).toBeGreaterThan(0);
-    const findings = lab.secrets.sweep({
-      texts: { stdout: result.stdout, stderr: result.stderr },
-      paths: [scenario.stateDir, scenario.projectDir],
-      exclude: [scenario.dirs.tokenStore, path.join(scenario.projectDir, 'client-secret.txt')],
-    });
-    expect(findings).toEqual([]);
+    expect(scenario.sweep(lab, { exclude: [path.join(scenario.projectDir, 'client-secret.txt')] })).toEqual([]);
   }, TEST_TIMEOUT_MS);
 
   it('a gateway that refuses every freshly issued token: the user is told the likely cause (issue 12.4)', async () => {
@@ -129,12 +119,7 @@ describe('gateways that leak what they are sent, through the real CLI (issue 10.
     expect(shown, describeRun(result)).toContain('the gateway refused a freshly issued token');
     expect(shown).toMatch(/audience/);
     expect(shown).toMatch(/issuer/);
-    const findings = lab.secrets.sweep({
-      texts: { stdout: result.stdout, stderr: result.stderr },
-      paths: [scenario.stateDir, scenario.projectDir],
-      exclude: [scenario.dirs.tokenStore, path.join(scenario.projectDir, 'client-secret.txt')],
-    });
-    expect(findings).toEqual([]);
+    expect(scenario.sweep(lab, { exclude: [path.join(scenario.projectDir, 'client-secret.txt')] })).toEqual([]);
   }, TEST_TIMEOUT_MS);
 
   it('a gateway redirecting to another origin: the target never sees the passthrough x-api-key (OpenCode\'s Bun)', async () => {
