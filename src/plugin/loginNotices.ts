@@ -14,7 +14,8 @@ export type ShowToast = (toast: { message: string; variant: ToastVariant; durati
 /** A login toast with no deadline of its own still goes away at some point (a login never waits longer). */
 const UNBOUNDED_TOAST_MS = 15 * 60_000;
 const RESULT_TOAST_MS = 6_000;
-const PREFIX = '[opencode-oauth-machines]';
+/** What starts every line the plugin writes to stderr. */
+export const PREFIX = '[opencode-oauth-machines]';
 
 export interface LoginNotices {
   /** A login is waiting for the user: the device code, the URL, how long it waits. */

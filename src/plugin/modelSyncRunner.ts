@@ -1,6 +1,5 @@
 import type { ActorRefFrom } from 'xstate';
 import type { Logger } from '../adapters/logger.js';
-import type { DiscoveredModel } from '../adapters/models/index.js';
 import type { ProviderConfig } from '../config/index.js';
 import type { modelSync, SyncedModel } from '../machines/modelSync.js';
 import type { ModelSyncSettings, TokenEngine } from '../runtime/index.js';
@@ -21,10 +20,6 @@ export const unrefClock = {
   },
 };
 
-export function toSyncedModel(model: DiscoveredModel): SyncedModel {
-  return { ...model };
-}
-
 export interface ModelSyncRunner {
   readonly providerId: string;
   readonly actor: ActorRefFrom<typeof modelSync>;
@@ -34,7 +29,6 @@ export interface ModelSyncRunner {
   fresh(): boolean;
   /** Resolves once the first sync settled (listed, failed or waiting for a login), or after `timeoutMs`. */
   firstSync(timeoutMs: number): Promise<void>;
-  tokenAvailable(): void;
   stop(): void;
 }
 
@@ -94,7 +88,6 @@ export function startModelSync(options: { provider: ProviderConfig; engine: Toke
         }
       });
     },
-    tokenAvailable: () => actor.send({ type: 'TOKEN.AVAILABLE' }),
     stop: () => {
       offChanged();
       failed.unsubscribe();

@@ -25,7 +25,7 @@ export const LOGIN_LABELS = {
   device_code: 'Device code login',
 } as const;
 
-/** Codes of a failed token lookup that only a login can fix. */
+const loginLabel = (provider: ProviderConfig): string => LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login';
 
 /** How long `opencode auth login` waits for the flow to show its URL or code before returning to OpenCode. */
 const FIRST_NOTICE_WAIT_MS = 20_000;
@@ -145,7 +145,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
   function authHookFor(provider: ProviderConfig): AuthHook {
     const cached = authHooks.get(provider.id);
     if (cached) return cached;
-    const label = LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login';
+    const label = loginLabel(provider);
     const hook: AuthHook = {
       provider: provider.id,
       // Runs when auth.json holds our placeholder for this provider: wire the provider like the config hook does.
@@ -340,7 +340,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       const decision = decideLogin();
       if (!decision.allowed) {
         log().info('login_refused', { providerId, because: decision.because });
-        throw new Error(refusalMessage(provider, LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login', decision));
+        throw new Error(refusalMessage(provider, loginLabel(provider), decision));
       }
       log().info('login_started', { providerId, via: 'request', because: decision.because });
       let headers: Readonly<Record<string, string>>;
@@ -350,8 +350,8 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
         surface?.loginFailed(providerId, loginError instanceof Error ? loginError.message : String(loginError));
         throw loginError;
       }
+      // The login's notice is closed by chatHeaders, whichever request gets the token first.
       log().info('login_succeeded', { providerId, via: 'request' });
-      surface?.loginSucceeded(providerId, provider.name);
       void resync(running, providerId);
       return headers;
     }

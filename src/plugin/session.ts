@@ -34,7 +34,7 @@ export interface SessionDeps {
   env: Record<string, string | undefined>;
   logger: PluginLogger;
   now: () => number;
-  /** Shows a login notice nobody waits for (stderr + toast). */
+  /** Shows a login notice nobody waits for (stderr headless, a toast in the TUI). */
   showLogin(notice: FlowNotice & { providerId: string }): void;
   storeDirFor?: (namespace: string) => string;
   flowDeps?: Partial<Omit<FlowDeps, 'http'>>;
@@ -76,8 +76,8 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
   }
   // The model sync runs in the engine beside each lifecycle, from the last good list of an earlier run.
   const cache = createModelCache(modelCacheDir(storeDir), now);
-  const lastKnown = new Map(
-    await Promise.all(parsed.providers.filter((p) => p.enabled).map(async (p) => [p.id, await cache.read(p.id, p.baseURL)] as const)),
+  const models = Object.fromEntries(
+    await Promise.all(parsed.providers.filter((p) => p.enabled).map(async (p) => [p.id, modelSyncSettings(p, await cache.read(p.id, p.baseURL))] as const)),
   );
   const engine = createTokenEngine({
     providers: parsed.providers,
@@ -88,7 +88,7 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
     notify: (notice) => deps.showLogin(notice),
     ...(deps.flowDeps ? { flowDeps: deps.flowDeps } : {}),
     ...(inspector ? { inspect: inspector.inspect } : {}),
-    models: Object.fromEntries([...lastKnown].map(([id, models]) => [id, modelSyncSettings(parsed.providers.find((p) => p.id === id)!, models)])),
+    models,
     clock: unrefClock,
   });
   const running = new Set(engine.providerIds);

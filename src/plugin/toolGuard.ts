@@ -171,8 +171,7 @@ function stringsOf(value: unknown, depth = 0, out: string[] = []): string[] {
 /** `$NAME` and `${NAME}` from the environment the agent's shell inherits; `~` at the start. */
 function expandWord(word: string, env: Record<string, string | undefined>): string {
   const expanded = word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a?: string, b?: string) => env[(a ?? b)!] ?? '');
-  const home = env.HOME || os.homedir();
-  return expanded === '~' || expanded.startsWith('~/') ? path.join(home, expanded.slice(1)) : expanded;
+  return expandHome(expanded, env.HOME || os.homedir());
 }
 
 /** The words of a command line or text, quotes and escapes removed; `--opt=value` also gives `value`. */
@@ -284,6 +283,7 @@ export function findProtectedAccess(
   const env = context.env ?? process.env;
   const recursiveTool = RECURSIVE_TOOLS.has(toolName);
   const strings = stringsOf(args);
+  const store = guarded.find((candidate) => candidate.what === STORE);
   // A tree-walking tool with no path searches the project directory.
   if (recursiveTool) strings.push(directory);
 
@@ -304,7 +304,6 @@ export function findProtectedAccess(
   for (const text of strings) {
     const trimmed = text.trim();
     if (trimmed === '' || trimmed.length > 100_000) continue;
-    const store = guarded.find((candidate) => candidate.what === STORE);
     const commandWalks = WALKERS.test(trimmed) || (FLAGGED_WALKERS.test(trimmed) && RECURSIVE_FLAG.test(trimmed));
     const recursive = recursiveTool || commandWalks;
     // The whole string as one path (a read tool's filePath, a file:// URL).

@@ -1,10 +1,10 @@
 import type { ConfigIssue } from '../config/index.js';
 import type { FlowNotice } from '../flows/index.js';
-import { createLoginNotices } from './loginNotices.js';
+import { createLoginNotices, PREFIX, type ShowToast } from './loginNotices.js';
 import type { OpencodeClientLike } from './opencodeTypes.js';
 
 /**
- * Where the user looks, and whether a request may ask them to log in.
+ * Where the user looks (whether a request may ask them to log in is src/plugin/loginPolicy.ts).
  *
  * - Headless commands (`opencode run`, `models`, `providers login`, …) show what matters on stderr as plain
  *   text: a TTY is not guaranteed and logs are not read.
@@ -73,8 +73,6 @@ export interface UserSurface {
   setClient(client: OpencodeClientLike): void;
 }
 
-const PREFIX = '[opencode-oauth-machines]';
-
 export function createUserSurface(options: {
   client: OpencodeClientLike;
   surface: Surface;
@@ -83,7 +81,7 @@ export function createUserSurface(options: {
 }): UserSurface {
   let client = options.client;
   const write = options.writeStderr ?? ((text: string) => void process.stderr.write(text));
-  const toast = (message: string, variant: 'info' | 'success' | 'warning' | 'error', duration: number) => {
+  const toast: ShowToast = ({ message, variant, duration }) => {
     const show = client.tui?.showToast;
     if (typeof show !== 'function') return;
     void Promise.resolve()
@@ -93,21 +91,21 @@ export function createUserSurface(options: {
   const inTui = () => options.surface === 'tui';
   const logins = createLoginNotices({
     surface: options.surface,
-    toast: ({ message, variant, duration }) => toast(message, variant, duration),
+    toast,
     write,
     now: options.now ?? Date.now,
   });
   return {
     showIssue(issue) {
       const text = `${issue.severity === 'error' ? 'config error' : 'config warning'}: ${issue.message}`;
-      if (inTui()) toast(text, issue.severity === 'error' ? 'error' : 'warning', 10_000);
+      if (inTui()) toast({ message: text, variant: issue.severity === 'error' ? 'error' : 'warning', duration: 10_000 });
       else write(`${PREFIX} ${text}\n`);
     },
     showLogin: (notice) => logins.waiting(notice),
     loginSucceeded: (providerId, name) => logins.succeeded(providerId, name),
     loginFailed: (providerId, message) => logins.failed(providerId, message),
     showError(text) {
-      if (inTui()) toast(text, 'error', 10_000);
+      if (inTui()) toast({ message: text, variant: 'error', duration: 10_000 });
       else write(`${PREFIX} ${text}\n`);
     },
     setClient(next) {
