@@ -1,4 +1,4 @@
-import { isPermanent, needsLogin, type TokenErrorCode, type TokenErrorInfo } from '../errors.js';
+import type { TokenErrorCode, TokenErrorInfo } from '../errors.js';
 import type { FlowName } from './token.js';
 
 /**
@@ -55,5 +55,3 @@ export const codeOf = (error: unknown): TokenErrorCode | undefined =>
 
 /** The IdP refused the refresh token itself (revoked/spent, or it wants the user back): only a login helps. */
 export const isDeadGrantCode = (code: TokenErrorCode | undefined) => code === 'invalid_grant' || code === 'interaction_required';
-
-export { isPermanent, needsLogin };

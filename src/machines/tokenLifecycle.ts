@@ -1,5 +1,5 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
-import type { TokenErrorInfo } from '../errors.js';
+import { isPermanent, needsLogin, type TokenErrorInfo } from '../errors.js';
 import {
   DEFAULT_RETRY_AFTER_FAILURE_MS,
   DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS,
@@ -9,7 +9,7 @@ import { isUserFlow, type TokenSet } from './token.js';
 import type { FlowResult } from './flowResult.js';
 import { unprovidedActors } from './notProvided.js';
 import { clampTimerMs } from './timerLimit.js';
-import { codeOf, errorInfo, isDeadGrantCode, isPermanent, lifecycleErrors, loginFix, needsLogin } from './lifecycleErrors.js';
+import { codeOf, errorInfo, isDeadGrantCode, lifecycleErrors, loginFix } from './lifecycleErrors.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
