@@ -91,7 +91,7 @@ export class ProviderRuntime {
     const held = this.peekToken();
     if (held) return held;
     const interactive = options.interactive ?? false;
-    const timeoutMs = options.timeoutMs ?? (interactive ? (this.settings.flowConfig.loginTimeoutSec + 60) * 1000 : 60_000);
+    const timeoutMs = options.timeoutMs ?? (interactive ? this.loginWaitMs() : 60_000);
     const deadline = this.now() + timeoutMs;
     await this.settled(timeoutMs, options.signal);
     if (!interactive && this.actor.getSnapshot().matches('needsReauth')) {
@@ -112,7 +112,7 @@ export class ProviderRuntime {
 
   /** A fresh interactive login (even over a working token: switching accounts, new scopes). */
   login(options: Omit<GetTokenOptions, 'interactive'> = {}): Promise<TokenSet> {
-    const timeoutMs = options.timeoutMs ?? (this.settings.flowConfig.loginTimeoutSec + 60) * 1000;
+    const timeoutMs = options.timeoutMs ?? this.loginWaitMs();
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<TokenSet>((resolve, reject) => {
@@ -228,6 +228,11 @@ export class ProviderRuntime {
       actor.send({ type: 'TOKEN.NEEDED', interactive });
       check();
     });
+  }
+
+  /** How long a caller waits for an interactive login: the login timeout plus a minute. */
+  private loginWaitMs() {
+    return (this.settings.flowConfig.loginTimeoutSec + 60) * 1000;
   }
 
   private timeoutError(deadline: number) {
