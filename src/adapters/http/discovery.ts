@@ -30,7 +30,6 @@ export function discoveryUrls(issuer: string): string[] {
   return urls;
 }
 
-/** Issuer identifiers compared as the spec says (exactly), except for a trailing slash. */
 /**
  * Issuers are compared as exact strings, trailing slash included: `https://idp/` and `https://idp` are
  * two issuers, and a mix-up defence that forgives one character forgives an attacker's too.
@@ -166,27 +165,25 @@ export async function discoverMetadata(issuer: string, options: HttpOptions, env
 export function createMetadataCache(env: HttpEnv, ttlMs = DISCOVERY_TTL_MS) {
   const entries = new Map<string, { at: number; metadata: ServerMetadata }>();
   const inFlight = new Map<string, Promise<ServerMetadata>>();
-  const keyOf = (issuer: string) => issuer;
-
+  // Keyed by the issuer string itself: issuers differing by a trailing slash are two issuers (see sameIssuer).
   return {
     async discover(issuer: string, options: HttpOptions): Promise<ServerMetadata> {
-      const key = keyOf(issuer);
-      const cached = entries.get(key);
+      const cached = entries.get(issuer);
       if (cached && env.now() - cached.at < ttlMs) return cached.metadata;
-      const pending = inFlight.get(key);
+      const pending = inFlight.get(issuer);
       if (pending) return pending;
       const flight = discoverMetadata(issuer, options, env)
         .then((metadata) => {
-          entries.set(key, { at: env.now(), metadata });
+          entries.set(issuer, { at: env.now(), metadata });
           return metadata;
         })
-        .finally(() => inFlight.delete(key));
-      inFlight.set(key, flight);
+        .finally(() => inFlight.delete(issuer));
+      inFlight.set(issuer, flight);
       return flight;
     },
     forget(issuer?: string): void {
       if (issuer === undefined) entries.clear();
-      else entries.delete(keyOf(issuer));
+      else entries.delete(issuer);
     },
   };
 }

@@ -1,7 +1,8 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { FlowKind, TokenSet } from '../../machines/token.js';
+import { readSafeFile } from '../safeFile.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { GenerationConflict, type LockOptions, type StoreKey, type TokenRecord, type TokenStore } from './types.js';
 
@@ -52,11 +53,11 @@ export async function readReferenceToken(dir: string, providerId: string, now: n
   if (!/^[A-Za-z0-9._-]+$/.test(providerId) || providerId.startsWith('.')) return undefined;
   let text: string;
   try {
-    text = await readFile(path.join(dir, `${providerId}.json`), 'utf8');
+    // Refused unread when larger than the cap or not a regular file (a FIFO would hang the read).
+    text = await readSafeFile(path.join(dir, `${providerId}.json`), { maxBytes: MAX_FILE_BYTES });
   } catch {
     return undefined;
   }
-  if (text.length > MAX_FILE_BYTES) return undefined;
   let file: unknown;
   try {
     file = JSON.parse(text);
