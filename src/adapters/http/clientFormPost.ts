@@ -29,7 +29,7 @@ export async function postClientForm(post: ClientFormPost, env: HttpEnv): Promis
       const auth = await clientAuthParts(post.clientAuth, {
         providerId: post.providerId,
         endpoint: post.url,
-        now: () => env.now() + (env.serverClock?.offsetFor(post.url) ?? 0),
+        now: () => env.now() + env.serverClock.offsetFor(post.url),
         ...(post.issuer ? { issuer: post.issuer } : {}),
         ...(post.tokenEndpoint ? { tokenEndpoint: post.tokenEndpoint } : {}),
         ...(clientAssertion !== undefined ? { clientAssertion } : {}),
