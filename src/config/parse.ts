@@ -1,13 +1,7 @@
 import * as v from 'valibot';
 import { fromValibotIssue, issue, type ConfigIssue, type IssueContext } from './issues.js';
-import {
-  engineProviderSchema,
-  providerEntries,
-  providerSchema,
-  toProviderConfig,
-  type EngineProviderConfig,
-  type ProviderConfig,
-} from './providerSchema.js';
+import { toProviderModel, type EngineProviderConfig, type ProviderConfig } from './providerModel.js';
+import { effectiveClientAuthMethod, engineProviderSchema, providerEntries, providerSchema } from './providerSchema.js';
 import { DEFAULT_RUNTIME, fromOpenCodeLogLevel, RUNTIME_FIELDS, runtimeEntries, type RuntimeConfig } from './runtimeSchema.js';
 import { providerWarnings, unknownFieldWarnings } from './warnings.js';
 
@@ -291,14 +285,13 @@ function parseCandidate(
     }
     return undefined;
   }
-  const provider = toProviderConfig(result.output, {
+  const checks = providerWarnings(candidate.raw, { ...result.output, clientAuthMethod: effectiveClientAuthMethod(result.output) }, context);
+  for (const found of checks) out.add(found);
+  // Plain http off this machine is the one check that stops a provider.
+  if (checks.some((found) => found.severity === 'error')) return undefined;
+  return toProviderModel(result.output, {
     source: candidate.source,
     httpTimeoutMs: runtime.httpTimeoutMs,
     tokenExpirySkewMs: runtime.tokenExpirySkewMs,
   });
-  const checks = providerWarnings(candidate.raw, provider, context);
-  for (const found of checks) out.add(found);
-  // Plain http off this machine is the one check that stops a provider.
-  if (checks.some((found) => found.severity === 'error')) return undefined;
-  return provider;
 }

@@ -15,7 +15,7 @@ import {
   secretString,
   stringOrList,
 } from './rules.js';
-import { tokenSourceSchema, type TokenSourceConfig } from './tokenSource.js';
+import { tokenSourceSchema } from './tokenSource.js';
 
 /**
  * One provider block, as written in either config shape. Every field of `@vymalo/opencode-oauth2` keeps
@@ -372,7 +372,7 @@ export const providerEntries = {
     type: '`{assumedLifetimeSec?}`',
     default: '`{assumedLifetimeSec: 300}`',
     origin: 'new',
-    doc: 'Token timing: `assumedLifetimeSec` (10–86400) is the lifetime assumed when the IdP sends no `expires_in`.',
+    doc: 'Token timing: `assumedLifetimeSec` (10–86400) is the lifetime assumed when the IdP sends no `expires_in` (for `passthrough`: when the subject token has no `exp`).',
   }),
   httpTimeoutMs: documented(v.optional(intInRange(100, 600_000)), {
     type: 'integer 100–600000',
@@ -521,56 +521,14 @@ export const providerSchema = providerRules(providerEntries);
 /**
  * What the engine validates: the same fields and rules, but the OpenCode-only `baseURL` may be left out,
  * because acquiring and renewing a token never reads it. The entry type is unchanged on purpose (the rules
- * are written against it); the output's looser type is restored by `EngineProviderConfig`.
+ * are written against it); the engine's `EngineProviderConfig` has no `baseURL` to rely on.
  */
 export const engineProviderSchema = providerRules({
   ...providerEntries,
   baseURL: v.optional(providerEntries.baseURL),
 } as unknown as typeof providerEntries);
 
-type ParsedProvider = v.InferOutput<typeof providerSchema>;
-
-/** Values that come from outside the block: the runtime defaults and where the block was found. */
-export interface ProviderContext {
-  source: string;
-  httpTimeoutMs: number;
-  tokenExpirySkewMs: number;
-}
-
-/** Everything defaulted and derived: what the engine consumes. */
-function normalise(parsed: ParsedProvider, context: ProviderContext) {
-  const { tokenExchangeAudience, audience, passthrough, actorTokenType, ...rest } = parsed;
-  return {
-    ...rest,
-    name: parsed.name ?? parsed.id,
-    scopes: parsed.scopes ?? [],
-    clientAuthMethod: effectiveClientAuthMethod(parsed),
-    audience: audience ?? tokenExchangeAudience,
-    actorTokenType: actorTokenType ?? (parsed.actorTokenSource ? JWT_TOKEN_TYPE : undefined),
-    passthrough,
-    refreshWindow: { assumedLifetimeSec: parsed.refreshWindow.assumedLifetimeSec },
-    httpTimeoutMs: parsed.httpTimeoutMs ?? context.httpTimeoutMs,
-    tokenExpirySkewMs: parsed.tokenExpirySkewMs ?? context.tokenExpirySkewMs,
-    source: context.source,
-  };
-}
-
-type NormalisedProvider = ReturnType<typeof normalise>;
-
-/**
- * A validated provider, every default applied, scopes as a list, the audience aliases merged. Either an
- * OAuth provider (issuer and clientId known) or a passthrough provider (the subject token is the credential).
- */
-export type ProviderConfig =
-  | (NormalisedProvider & { passthrough: undefined; issuer: string; clientId: string })
-  | (NormalisedProvider & { passthrough: PassthroughConfig; subjectTokenSource: TokenSourceConfig });
-
-export function toProviderConfig(parsed: ParsedProvider, context: ProviderContext): ProviderConfig {
-  // The partial checks above guarantee the discriminated shape; this is where the type learns it.
-  return normalise(parsed, context) as ProviderConfig;
-}
-
-/** A provider as the engine reads it: OpenCode's `baseURL` may be absent (engine-only embedders). */
-export type EngineProviderConfig = ProviderConfig extends infer P ? (P extends unknown ? Omit<P, 'baseURL'> & { baseURL?: string } : never) : never;
+/** A block as validated: the rules hold, the defaults of its own fields are applied; `toProviderModel` reads it. */
+export type ParsedProvider = v.InferOutput<typeof providerSchema>;
 
 export type ProviderInput = v.InferInput<typeof providerSchema>;

@@ -1,7 +1,7 @@
 import { isInsecureHttp } from '../adapters/plainHttp.js';
 import { isUserFlow } from '../machines/token.js';
 import { issue, type ConfigIssue, type IssueContext } from './issues.js';
-import { FEDERATED_FLOWS, PROVIDER_FIELDS, type ProviderConfig } from './providerSchema.js';
+import { FEDERATED_FLOWS, PROVIDER_FIELDS, type ClientAuthMethod, type ParsedProvider } from './providerSchema.js';
 
 /**
  * Things that are valid but probably not what the user meant: fields a flow ignores, typos. They never
@@ -56,7 +56,11 @@ export function unknownFieldWarnings(raw: Record<string, unknown>, context: Cont
 
 
 /** Warnings that need the validated provider (flow-dependent fields, insecure endpoints). */
-export function providerWarnings(raw: Record<string, unknown>, config: ProviderConfig, context: Context): ConfigIssue[] {
+export function providerWarnings(
+  raw: Record<string, unknown>,
+  config: ParsedProvider & { clientAuthMethod: ClientAuthMethod },
+  context: Context,
+): ConfigIssue[] {
   const warnings: ConfigIssue[] = [];
   const warn = (field: string, text: string) => warnings.push(issue('warning', context, `${field} ${text}`, field));
   const flow = config.authFlow;

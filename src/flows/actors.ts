@@ -11,27 +11,28 @@ import type { LoopbackInput } from '../machines/authorizationCode.js';
 import type { DeviceAuthorizationInput, PollError } from '../machines/deviceCode.js';
 import type { DiscoverInput, OpenUrlInput, PkceMaterial, ReadSubjectInput, SubjectTokenRead, TokenCallInput } from '../machines/flowTypes.js';
 import type { TokenSet } from '../machines/token.js';
-import type { FlowConfig, FlowDeps } from './types.js';
+import type { SubjectSource } from '../config/providerModel.js';
+import type { FlowDeps, FlowProvider } from './types.js';
 
 /** The real effects behind the machines' named actors, bound to one provider's config. */
 
 export const nowOf = (deps: FlowDeps) => deps.now ?? Date.now;
 export const loggerOf = (deps: FlowDeps): Logger => deps.logger ?? silentLogger;
 
-/** A provider's settings without the per-acquisition parts: what discovery and token calls read. */
-type CallSettings = Omit<FlowConfig, 'interactive' | 'notify'>;
+/** An OAuth provider without the per-acquisition parts: what discovery and token calls read. */
+export type CallSettings = Exclude<FlowProvider, { flow: 'passthrough' }>;
 
 /** Discovery for one provider (explicit endpoints first); the one way the flows and the refresh find endpoints. */
 export function metadataFor(config: CallSettings, deps: FlowDeps, needs: MetadataNeed[], signal?: AbortSignal): Promise<ServerMetadata> {
-  return resolveMetadata(config.issuer, config.endpoints ?? {}, deps.http, {
-    providerId: config.providerId,
+  return resolveMetadata(config.issuer, config.endpoints, deps.http, {
+    providerId: config.id,
     ...(signal ? { signal } : {}),
     needs,
-    ...(config.httpTimeoutMs !== undefined ? { timeoutMs: config.httpTimeoutMs } : {}),
+    timeoutMs: config.httpTimeoutMs,
   });
 }
 
-export function discoverActor(config: FlowConfig, deps: FlowDeps, needs: MetadataNeed[]) {
+export function discoverActor(config: CallSettings, deps: FlowDeps, needs: MetadataNeed[]) {
   return fromPromise<ServerMetadata, DiscoverInput>(({ signal }) => metadataFor(config, deps, needs, signal));
 }
 
@@ -39,9 +40,9 @@ export function pkceActor(deps: FlowDeps) {
   return fromPromise<PkceMaterial, void>(async () => (deps.createPkce ?? createPkceMaterial)());
 }
 
-export function openUrlActor(config: FlowConfig, deps: FlowDeps) {
+export function openUrlActor(config: FlowProvider, deps: FlowDeps) {
   const open = deps.openUrl ?? ((url: string, context: { providerId: string }) => openBrowser(url, { providerId: context.providerId, ...(deps.env ? { env: deps.env } : {}) }));
-  return fromPromise<void, OpenUrlInput>(({ input }) => open(input.url, { providerId: config.providerId }));
+  return fromPromise<void, OpenUrlInput>(({ input }) => open(input.url, { providerId: config.id }));
 }
 
 /**
@@ -51,7 +52,7 @@ export function openUrlActor(config: FlowConfig, deps: FlowDeps) {
 export function callTokenEndpoint(config: CallSettings, deps: FlowDeps, input: TokenCallInput, signal: AbortSignal, options: { oneShot?: boolean } = {}): Promise<TokenSet> {
   return deps.http.requestToken({
     ...(options.oneShot ? { oneShot: true } : {}),
-    providerId: config.providerId,
+    providerId: config.id,
     tokenEndpoint: input.tokenEndpoint,
     issuer: input.issuer,
     grantType: input.grantType,
@@ -59,12 +60,12 @@ export function callTokenEndpoint(config: CallSettings, deps: FlowDeps, input: T
     clientAuth: config.clientAuth,
     signal,
     now: nowOf(deps),
-    ...(config.httpTimeoutMs !== undefined ? { timeoutMs: config.httpTimeoutMs } : {}),
-    ...(config.assumedLifetimeSec !== undefined ? { assumedLifetimeSec: config.assumedLifetimeSec } : {}),
+    timeoutMs: config.httpTimeoutMs,
+    assumedLifetimeSec: config.assumedLifetimeSec,
   });
 }
 
-export function tokenCallActor(config: FlowConfig, deps: FlowDeps) {
+export function tokenCallActor(config: CallSettings, deps: FlowDeps) {
   return fromPromise<TokenSet, TokenCallInput>(({ input, signal }) => callTokenEndpoint(config, deps, input, signal));
 }
 
@@ -72,12 +73,12 @@ export function tokenCallActor(config: FlowConfig, deps: FlowDeps) {
  * One device-code poll. Its rejection is a plain error value the machine's guards read, carrying the
  * server's new interval when a `slow_down` came with one.
  */
-export function pollActor(config: FlowConfig, deps: FlowDeps) {
+export function pollActor(config: CallSettings, deps: FlowDeps) {
   return fromPromise<TokenSet, TokenCallInput>(async ({ input, signal }) => {
     try {
       return await callTokenEndpoint(config, deps, input, signal);
     } catch (error) {
-      const info: PollError = toErrorInfo(config.providerId, error);
+      const info: PollError = toErrorInfo(config.id, error);
       if (error instanceof TokenError && error.oauthError === 'slow_down' && error.retryAfterMs !== undefined) {
         info.intervalSec = Math.ceil(error.retryAfterMs / 1000);
       }
@@ -86,45 +87,46 @@ export function pollActor(config: FlowConfig, deps: FlowDeps) {
   });
 }
 
-export function deviceAuthorizationActor(config: FlowConfig, deps: FlowDeps) {
+export function deviceAuthorizationActor(config: CallSettings, deps: FlowDeps) {
   return fromPromise<DeviceAuthorization, DeviceAuthorizationInput>(({ input, signal }) =>
     deps.http.requestDeviceAuthorization({
-      providerId: config.providerId,
+      providerId: config.id,
       endpoint: input.endpoint,
       issuer: input.issuer,
       tokenEndpoint: input.tokenEndpoint,
       clientAuth: config.clientAuth,
       params: input.params,
       signal,
-      ...(config.httpTimeoutMs !== undefined ? { timeoutMs: config.httpTimeoutMs } : {}),
+      timeoutMs: config.httpTimeoutMs,
     }),
   );
 }
 
-export function toSource(source: SubjectTokenSourceConfig | SubjectTokenSource | undefined): SubjectTokenSource | undefined {
+export function toSource(source: SubjectSource | undefined): SubjectTokenSource | undefined {
   if (!source) return undefined;
-  return 'read' in source ? source : createSubjectTokenSource(source);
+  return 'read' in source ? source : createSubjectTokenSource(source as SubjectTokenSourceConfig);
 }
 
 /** Reads the subject (or actor) token afresh and notes when it expires; never cached. */
-export function readSubjectActor(config: FlowConfig, deps: FlowDeps) {
-  const subject = toSource(config.subjectTokenSource);
-  const actor = toSource(config.actorTokenSource);
+export function readSubjectActor(config: FlowProvider, deps: FlowDeps) {
+  // Typed as required for the flows that read one; an embedder's cast config is still checked at run time.
+  const subject = toSource('subjectTokenSource' in config ? config.subjectTokenSource : undefined);
+  const actor = toSource(config.flow === 'token_exchange' ? config.actorTokenSource : undefined);
   return fromPromise<SubjectTokenRead, ReadSubjectInput>(async ({ input, signal }) => {
     const source = input.role === 'actor' ? actor : subject;
     if (!source) {
       throw new TokenError({
         code: 'config',
-        providerId: config.providerId,
+        providerId: config.id,
         message: `${config.flow} needs ${input.role === 'actor' ? 'an actorTokenSource' : 'a subjectTokenSource'}, and none is configured`,
         fix: 'set subjectTokenSource (github_actions, kubernetes_sa, file, env, command or url) in the provider config',
       });
     }
-    const token = await source.read({ providerId: config.providerId, signal, ...(deps.env ? { env: deps.env } : {}) });
+    const token = await source.read({ providerId: config.id, signal, ...(deps.env ? { env: deps.env } : {}) });
     const expiresAt = readJwtExpiry(token);
     const readAt = nowOf(deps)();
     loggerOf(deps).debug('subject_read', {
-      providerId: config.providerId,
+      providerId: config.id,
       role: input.role,
       source: source.describe(),
       expInSec: expiresAt === undefined ? undefined : Math.round((expiresAt - readAt) / 1000),
@@ -137,7 +139,7 @@ export function readSubjectActor(config: FlowConfig, deps: FlowDeps) {
  * The loopback server as a callback actor: it lives exactly as long as the machine's `login` state and
  * turns every request into an event (ready, stray, the authorization response).
  */
-export function loopbackActor(config: FlowConfig, deps: FlowDeps) {
+export function loopbackActor(config: FlowProvider, deps: FlowDeps) {
   const start = deps.startLoopback ?? startLoopbackServer;
   return fromCallback<EventObject, LoopbackInput>(({ input, sendBack }) => {
     let stopped = false;
@@ -162,7 +164,7 @@ export function loopbackActor(config: FlowConfig, deps: FlowDeps) {
           });
       })
       .catch((error: unknown) => {
-        if (!stopped) sendBack({ type: 'LOOPBACK.FAILED', error: toErrorInfo(config.providerId, error) });
+        if (!stopped) sendBack({ type: 'LOOPBACK.FAILED', error: toErrorInfo(config.id, error) });
       });
     return () => {
       stopped = true;

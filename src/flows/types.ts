@@ -1,7 +1,7 @@
-import type { ClientAuth, MetadataOverrides, TokenEndpointAdapter } from '../adapters/http/types.js';
+import type { ClientAuth, TokenEndpointAdapter } from '../adapters/http/types.js';
 import type { LoopbackOptions, LoopbackServer } from '../adapters/loopback/index.js';
 import type { Logger } from '../adapters/logger.js';
-import type { SubjectTokenSource, SubjectTokenSourceConfig } from '../adapters/subject-token/types.js';
+import type { EngineProviderConfig } from '../config/providerModel.js';
 import type { PkceMaterial } from '../machines/flowTypes.js';
 import type { InspectionEvent } from 'xstate';
 
@@ -18,61 +18,18 @@ export interface FlowNotice {
   expiresAt?: number;
 }
 
-/** A provider's acquisition settings, normalised (the config layer maps user config to this). */
-export interface FlowConfig {
-  providerId: string;
-  /** What a person reads in a login notice ("To log in to Corp gateway, …"): the provider's display name. */
-  providerName?: string;
-  flow: FlowName;
-  issuer: string;
-  clientAuth: ClientAuth;
-  scopes: readonly string[];
-  /** Explicit endpoints; each overrides discovery, and discovery is skipped when all a flow needs are set. */
-  endpoints?: MetadataOverrides;
+/**
+ * What a flow runner reads: the provider exactly as the config model has it (a union keyed by `flow`, every
+ * default applied), its client credential resolved once at start-up, and the per-acquisition parts.
+ */
+export type FlowProvider = EngineProviderConfig & { clientAuth: ClientAuth };
+export type FlowConfig = FlowProvider & {
   /** Whether a human may be asked right now (browser, device code). */
   interactive: boolean;
   notify(notice: FlowNotice): void;
-
-  /** device_code: send PKCE on the device request (default true; false for servers that reject it). authorization_code always uses S256. */
-  pkce?: boolean;
-  /** authorization_code: fixed loopback port (strict IdPs register one); default random. */
-  redirectPort?: number;
-  /** authorization_code: callback path; default `/oauth2/callback`. */
-  redirectPath?: string;
-  /** authorization_code: how long to wait for the browser, default 120 s. */
-  loginTimeoutSec?: number;
-  /** Try to open a browser (default true); false: always show the URL. */
-  openBrowser?: boolean;
-  /** authorization_code: `prompt` (e.g. `consent`, which some IdPs need to issue a refresh token). */
-  prompt?: string;
-  loginHint?: string;
-  /**
-   * Extra authorization request parameters (prompt, login_hint, acr_values, ui_locales, max_age, …), on
-   * the authorization_code URL and the device authorization request; `prompt`/`loginHint` above win.
-   */
-  authorizationParams?: Readonly<Record<string, string>>;
-  /** RFC 8707 resource indicators; every one is sent. */
-  resource?: readonly string[];
-  /** Keycloak's legacy token exchange: `subject_issuer` (the identity provider alias of an external subject token). */
-  subjectIssuer?: string;
-  /** `audience` on the authorization/device request and RFC 8693 `audience` on token exchange. */
-  audience?: string;
-
-  /** jwt_bearer, token_exchange, passthrough: where the platform identity comes from. */
-  subjectTokenSource?: SubjectTokenSourceConfig | SubjectTokenSource;
-  /** token_exchange: an actor token (delegation). */
-  actorTokenSource?: SubjectTokenSourceConfig | SubjectTokenSource;
-  tokenExchange?: { subjectTokenType?: string; requestedTokenType?: string; actorTokenType?: string };
-  /** passthrough: the header carrying the subject token (default `authorization` with prefix `Bearer `). */
-  passthrough?: { header?: string; prefix?: string; assumedLifetimeSec?: number };
-  /** Re-fetch a subject token with less than this many seconds left (default 60). */
-  minSubjectLifetimeSec?: number;
-
-  /** Per-request HTTP timeout. */
-  httpTimeoutMs?: number;
-  /** Lifetime assumed when the IdP sends no usable `expires_in`. */
-  assumedLifetimeSec?: number;
-}
+};
+/** A flow runner's config for one flow. */
+export type FlowConfigOf<F extends FlowName> = Extract<FlowConfig, { flow: F }>;
 
 /** The outside world the runners plug into the machines. Only `http` is required. */
 export interface FlowDeps {

@@ -73,7 +73,7 @@ export function loginDecision(place: LoginPlace): LoginDecision {
 
 /** The refusal a request gets where no login may start: names the provider and the exact command. */
 export function refusalMessage(
-  provider: { id: string; name: string; authFlow: string },
+  provider: { id: string; name: string; flow: string },
   method: string,
   decision: Extract<LoginDecision, { allowed: false }>,
 ): string {
@@ -81,7 +81,7 @@ export function refusalMessage(
   const head = `[${provider.id}] not logged in to ${provider.name} —`;
   switch (decision.because) {
     case 'ci':
-      return `${head} ${decision.ciVariable} is set, and CI cannot answer a ${provider.authFlow} login: use a machine flow here (client_credentials, jwt_bearer or token_exchange); on a workstation ${command}`;
+      return `${head} ${decision.ciVariable} is set, and CI cannot answer a ${provider.flow} login: use a machine flow here (client_credentials, jwt_bearer or token_exchange); on a workstation ${command}`;
     case 'disabled':
       return `${head} ${command} (${INTERACTIVE_ENV}=0 keeps requests from starting a login)`;
     default:

@@ -35,9 +35,9 @@ export interface ModelSyncRunner {
 /** What the engine needs to keep this provider's list current (OpenCode-only settings of the provider). */
 export function modelSyncSettings(provider: ProviderConfig, lastKnown: SyncedModel[] | undefined): ModelSyncSettings {
   return {
-    baseURL: provider.baseURL,
-    ...(provider.modelsPath ? { modelsPath: provider.modelsPath } : {}),
-    intervalMs: provider.syncIntervalMinutes * 60_000,
+    baseURL: provider.opencode.baseURL,
+    ...(provider.opencode.modelsPath ? { modelsPath: provider.opencode.modelsPath } : {}),
+    intervalMs: provider.opencode.syncIntervalMinutes * 60_000,
     timeoutMs: provider.httpTimeoutMs,
     lastKnown: lastKnown ?? null,
   };
@@ -62,7 +62,7 @@ export function startModelSync(options: { provider: ProviderConfig; engine: Toke
       added: [...after].filter((id) => !before.has(id)).join(','),
       removed: [...before].filter((id) => !after.has(id)).join(','),
     });
-    cache.write(providerId, provider.baseURL, [...models]).catch((error: unknown) =>
+    cache.write(providerId, provider.opencode.baseURL, [...models]).catch((error: unknown) =>
       logger.warn('models_cache_write_failed', { providerId, error: error instanceof Error ? error.name : typeof error }),
     );
   });

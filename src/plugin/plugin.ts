@@ -25,7 +25,7 @@ export const LOGIN_LABELS = {
   device_code: 'Device code login',
 } as const;
 
-const loginLabel = (provider: ProviderConfig): string => LOGIN_LABELS[provider.authFlow as keyof typeof LOGIN_LABELS] ?? 'OAuth login';
+const loginLabel = (provider: ProviderConfig): string => LOGIN_LABELS[provider.flow as keyof typeof LOGIN_LABELS] ?? 'OAuth login';
 
 /** How long `opencode auth login` waits for the flow to show its URL or code before returning to OpenCode. */
 const FIRST_NOTICE_WAIT_MS = 20_000;
@@ -57,7 +57,6 @@ export interface OAuthMachinesPlugins {
   shutdown(): void;
 }
 
-const flowOf = (provider: ProviderConfig) => (provider.passthrough ? 'passthrough' : provider.authFlow);
 
 /** How a credential's headers land on a request: OpenCode's spelling, and the names to replace in any case. */
 interface HeaderPlan {
@@ -206,7 +205,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
 
   /** The k-th provider with an interactive flow: what login slot k offers (read after the config hook ran). */
   const authForSlot = (slot: number): AuthHook | undefined => {
-    const interactive = [...(session?.providers.values() ?? [])].filter((p) => isUserFlow(flowOf(p)));
+    const interactive = [...(session?.providers.values() ?? [])].filter((p) => isUserFlow(p.flow));
     const provider = interactive[slot];
     return provider ? authHookFor(provider) : undefined;
   };
@@ -263,7 +262,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     // Warm-up: the first sync of each provider, in parallel, each bounded; never interactive.
     await Promise.all(
       [...running.providers.values()].map((provider) =>
-        provider.warmupTimeoutMs > 0 ? running.runners.get(provider.id)?.firstSync(provider.warmupTimeoutMs) : undefined,
+        provider.opencode.warmupTimeoutMs > 0 ? running.runners.get(provider.id)?.firstSync(provider.opencode.warmupTimeoutMs) : undefined,
       ),
     );
     for (const provider of running.providers.values()) {
@@ -271,7 +270,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
         const runner = running.runners.get(provider.id);
         const discovered = runner?.models() ?? [];
         const existing = withoutStandIns(config.provider?.[provider.id]?.models);
-        const { models } = mergeModels(existing, discovered, provider.nameOverrides);
+        const { models } = mergeModels(existing, discovered, provider.opencode.nameOverrides);
         // No list known yet (a user flow before its first login): OpenCode hides a provider without models (in
         // /models and /connect) and rejects an unknown `--model` before any hook runs. Stand-ins keep it listed.
         if (discovered.length === 0) {
@@ -279,7 +278,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
             declared: models,
             configModels: [config.model, config.small_model],
             requested: requestedModel(deps.argv),
-            userFlow: isUserFlow(flowOf(provider)),
+            userFlow: isUserFlow(provider.flow),
           });
           for (const [modelId, entry] of Object.entries(standIns)) {
             models[modelId] = entry;
@@ -336,7 +335,7 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
       return await running.engine.headers(providerId, { interactive: false });
     } catch (error) {
       const code = error instanceof TokenError ? error.code : undefined;
-      if (!code || !needsLogin(code) || !isUserFlow(flowOf(provider))) throw error;
+      if (!code || !needsLogin(code) || !isUserFlow(provider.flow)) throw error;
       const decision = decideLogin();
       if (!decision.allowed) {
         log().info('login_refused', { providerId, because: decision.because });

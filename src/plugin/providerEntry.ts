@@ -18,7 +18,7 @@ const SECRET_KEYS = ['clientSecret', 'privateKey'] as const;
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function providerPackage(provider: ProviderConfig): string {
-  return provider.responseApi ? '@ai-sdk/openai' : '@ai-sdk/openai-compatible';
+  return provider.opencode.responseApi ? '@ai-sdk/openai' : '@ai-sdk/openai-compatible';
 }
 
 export function registerProvider(
@@ -36,9 +36,9 @@ export function registerProvider(
     name: provider.name,
     options: {
       ...options,
-      baseURL: provider.baseURL,
+      baseURL: provider.opencode.baseURL,
       apiKey: typeof options.apiKey === 'string' && options.apiKey !== '' ? options.apiKey : PLACEHOLDER_API_KEY,
-      fetch: provider.responseApi ? withResponsesStreamRepair(fetch) : fetch,
+      fetch: provider.opencode.responseApi ? withResponsesStreamRepair(fetch) : fetch,
     },
     models,
   };

@@ -77,7 +77,7 @@ export async function createSession(parsed: ParsedConfig, signature: string, dep
   // The model sync runs in the engine beside each lifecycle, from the last good list of an earlier run.
   const cache = createModelCache(modelCacheDir(storeDir), now);
   const models = Object.fromEntries(
-    await Promise.all(parsed.providers.filter((p) => p.enabled).map(async (p) => [p.id, modelSyncSettings(p, await cache.read(p.id, p.baseURL))] as const)),
+    await Promise.all(parsed.providers.filter((p) => p.enabled).map(async (p) => [p.id, modelSyncSettings(p, await cache.read(p.id, p.opencode.baseURL))] as const)),
   );
   const engine = createTokenEngine({
     providers: parsed.providers,

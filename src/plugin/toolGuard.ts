@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readSafeFile } from '../adapters/safeFile.js';
 import { APP_DIR } from '../adapters/storage/cacheDir.js';
-import type { ProviderConfig } from '../config/index.js';
+import { subjectSourcesOf, type ProviderConfig } from '../config/index.js';
 
 /**
  * Keeps the agent's own tools (read, write, edit, bash, grep, glob, list, patch, webfetch, …) away from the
@@ -51,11 +51,10 @@ export function protectedPaths(options: { storeDir?: string; providers: readonly
   }
   if (home && home !== '/') found.push({ path: path.join(home, SECRETS_DIR), what: 'the ~/.secrets directory', directory: true });
   for (const provider of options.providers) {
-    if (provider.privateKey?.kind === 'file') {
-      found.push({ path: provider.privateKey.path, what: `the private key of ${provider.id}`, directory: false });
+    if (provider.flow !== 'passthrough' && provider.client.method === 'private_key_jwt' && provider.client.privateKey.kind === 'file') {
+      found.push({ path: provider.client.privateKey.path, what: `the private key of ${provider.id}`, directory: false });
     }
-    for (const source of [provider.subjectTokenSource, provider.actorTokenSource]) {
-      if (!source) continue;
+    for (const source of subjectSourcesOf(provider)) {
       const fields = source as { type: string; path?: unknown; tokenPath?: unknown };
       if (fields.type === 'file' && typeof fields.path === 'string') {
         found.push({ path: fields.path, what: `the subject token file of ${provider.id}`, directory: false });

@@ -79,7 +79,7 @@ export function createTools(deps: ToolDeps): Record<string, ToolDefinition<any>>
         const { session, ids } = selection;
         const lines: string[] = [];
         for (const id of ids) {
-          const flow = session.providers.get(id)!.passthrough ? 'passthrough' : (session.providers.get(id)!.authFlow as FlowName);
+          const flow: FlowName = session.providers.get(id)!.flow;
           try {
             const current = await session.engine.getToken(id, { interactive: false }).catch((error: unknown) => {
               if (!isUserFlow(flow)) throw error;

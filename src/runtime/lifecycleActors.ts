@@ -39,7 +39,11 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
   const { providerId, flowConfig } = settings;
 
   const callDeps = { http: deps.http, now: deps.now, logger: deps.logger };
-  const metadata = (needs: MetadataNeed[] = []): Promise<ServerMetadata> => metadataFor(flowConfig, callDeps, needs);
+  // A passthrough provider has no IdP: nothing to discover, refresh or revoke.
+  const oauth = flowConfig.flow === 'passthrough' ? undefined : flowConfig;
+  const noIdp = () => new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' });
+  const metadata = (needs: MetadataNeed[] = []): Promise<ServerMetadata> =>
+    oauth ? metadataFor(oauth, callDeps, needs) : Promise.reject(noIdp());
 
   return {
     async readStore() {
@@ -55,9 +59,10 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     lock: () => deps.store.lock(key, { waitMs: deps.lockWaitMs }),
 
     async refresh(refreshToken, signal) {
-      const { tokenEndpoint, issuer } = await metadataFor(flowConfig, callDeps, [], signal);
-      const params = { refresh_token: refreshToken, resource: flowConfig.resource?.[0] };
-      return callTokenEndpoint(flowConfig, callDeps, { providerId, tokenEndpoint, issuer, grantType: 'refresh_token', params }, signal, { oneShot: true });
+      if (!oauth) throw noIdp();
+      const { tokenEndpoint, issuer } = await metadataFor(oauth, callDeps, [], signal);
+      const params = { refresh_token: refreshToken, resource: oauth.resource?.[0] };
+      return callTokenEndpoint(oauth, callDeps, { providerId, tokenEndpoint, issuer, grantType: 'refresh_token', params }, signal, { oneShot: true });
     },
 
     async write(input) {

@@ -9,7 +9,7 @@ import { adoptingReferenceTokens } from '../adapters/storage/referenceCache.js';
 import { createMemoryStore } from '../adapters/storage/memoryStore.js';
 import type { TokenStore } from '../adapters/storage/types.js';
 import type { SubjectTokenSource } from '../adapters/subject-token/types.js';
-import { parseEngineServers, type ConfigIssue, type EngineProviderConfig } from '../config/index.js';
+import { clientSecretsOf, parseEngineServers, type ConfigIssue, type EngineProviderConfig } from '../config/index.js';
 import { DEFAULT_CACHE_NAMESPACE } from '../constants.js';
 import { TokenError } from '../errors.js';
 import { acquisitionOf, credentialHeaders, type FlowDeps, type FlowNotice } from '../flows/index.js';
@@ -270,7 +270,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     // The client secret is a known secret too: a gateway (or a proxy) may echo it in an error body.
     fetch: (providerId, fetchOptions) =>
       createAuthFetch(engine, providerId, {
-        knownSecrets: () => [providers.find((p) => p.id === providerId)?.clientSecret].filter((v): v is string => !!v),
+        knownSecrets: () => clientSecretsOf(providers.find((p) => p.id === providerId)),
         ...fetchOptions,
       }),
     tokenRejected: (providerId, accessToken) => runtime(providerId).rejected(accessToken),

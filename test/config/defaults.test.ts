@@ -1,12 +1,13 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { DEFAULT_KUBERNETES_TOKEN_PATH, JWT_TOKEN_TYPE, parseOpenCodeConfig } from '../../src/config/index.js';
+import { DEFAULT_KUBERNETES_TOKEN_PATH, JWT_TOKEN_TYPE, parseEngineServers, parseOpenCodeConfig } from '../../src/config/index.js';
 import { BASE, ISSUER, MINIMAL, parseBlock } from './helpers.js';
 
 function onlyProvider(block: unknown) {
   const result = parseBlock(block);
   expect(result.errors).toEqual([]);
   expect(result.providers).toHaveLength(1);
-  return result.providers[0]!;
+  // Loosely typed on purpose: these tests read fields of whichever variant the block made (the types are tested below).
+  return result.providers[0]! as Record<string, any>;
 }
 
 describe('defaults', () => {
@@ -15,29 +16,38 @@ describe('defaults', () => {
       id: 'corp',
       name: 'corp',
       enabled: true,
+      source: 'provider.corp.options.oauth2',
+      flow: 'authorization_code',
       issuer: ISSUER,
-      baseURL: BASE,
-      allowInsecureHttp: false,
       clientId: 'opencode',
+      client: { method: 'none' },
       scopes: ['openid', 'offline_access'],
-      authFlow: 'authorization_code',
-      pkce: true,
-      clientAuthMethod: 'none',
-      subjectTokenType: JWT_TOKEN_TYPE,
+      endpoints: {},
       redirectPath: '/oauth2/callback',
       loginTimeoutSec: 300,
       openBrowser: true,
-      syncIntervalMinutes: 60,
-      nameOverrides: {},
-      responseApi: false,
-      warmupTimeoutMs: 10000,
-      refreshWindow: { assumedLifetimeSec: 300 },
+      assumedLifetimeSec: 300,
       httpTimeoutMs: 15000,
       tokenExpirySkewMs: 30000,
-      audience: undefined,
-      actorTokenType: undefined,
-      passthrough: undefined,
-      source: 'provider.corp.options.oauth2',
+      opencode: { baseURL: BASE, syncIntervalMinutes: 60, nameOverrides: {}, responseApi: false, warmupTimeoutMs: 10000 },
+    });
+  });
+
+  it('each flow gets the fields it reads, and only those', () => {
+    const source = { type: 'env', var: 'SUBJECT' };
+    expect(onlyProvider({ ...MINIMAL, authFlow: 'device_code' })).toMatchObject({ flow: 'device_code', pkce: true, openBrowser: true });
+    expect(onlyProvider({ ...MINIMAL, authFlow: 'device_code' })).not.toHaveProperty('redirectPath');
+    const machine = onlyProvider({ ...MINIMAL, authFlow: 'client_credentials', clientSecret: 's3cret' });
+    for (const field of ['pkce', 'redirectPath', 'openBrowser', 'subjectTokenSource', 'subjectTokenType']) expect(machine).not.toHaveProperty(field);
+    expect(onlyProvider({ ...MINIMAL, authFlow: 'jwt_bearer', subjectTokenSource: source })).not.toHaveProperty('subjectTokenType');
+    expect(onlyProvider({ ...MINIMAL, authFlow: 'token_exchange', subjectTokenSource: source })).toMatchObject({
+      flow: 'token_exchange',
+      subjectTokenSource: { type: 'env', var: 'SUBJECT' },
+      subjectTokenType: JWT_TOKEN_TYPE,
+    });
+    expect(onlyProvider({ ...MINIMAL, tokenEndpoint: 'https://idp.example/token', refreshWindow: { assumedLifetimeSec: 120 } })).toMatchObject({
+      endpoints: { tokenEndpoint: 'https://idp.example/token' },
+      assumedLifetimeSec: 120,
     });
   });
 
@@ -64,14 +74,17 @@ describe('defaults', () => {
 
   it('clientAuthMethod default follows the reference: post with a secret, else none; private_key_jwt with only a key', () => {
     const jwk = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' };
-    expect(onlyProvider({ ...MINIMAL, clientSecret: 's3cret' }).clientAuthMethod).toBe('client_secret_post');
-    expect(onlyProvider(MINIMAL).clientAuthMethod).toBe('none');
-    expect(onlyProvider({ ...MINIMAL, privateKey: jwk }).clientAuthMethod).toBe('private_key_jwt');
-    expect(onlyProvider({ ...MINIMAL, privateKey: jwk }).privateKey).toEqual({ kind: 'jwk', jwk });
-    expect(onlyProvider({ ...MINIMAL, clientSecret: 's3cret', clientAuthMethod: 'client_secret_basic' }).clientAuthMethod).toBe('client_secret_basic');
+    expect(onlyProvider({ ...MINIMAL, clientSecret: 's3cret' }).client).toEqual({ method: 'client_secret_post', secret: 's3cret' });
+    expect(onlyProvider(MINIMAL).client).toEqual({ method: 'none' });
+    expect(onlyProvider({ ...MINIMAL, privateKey: jwk }).client).toEqual({ method: 'private_key_jwt', privateKey: { kind: 'jwk', jwk } });
+    expect(onlyProvider({ ...MINIMAL, clientSecret: 's3cret', clientAuthMethod: 'client_secret_basic' }).client).toEqual({ method: 'client_secret_basic', secret: 's3cret' });
     expect(onlyProvider({ ...MINIMAL, authFlow: 'client_credentials', privateKey: { file: ' /keys/client.jwk ', kid: 'k1' } })).toMatchObject({
-      clientAuthMethod: 'private_key_jwt',
-      privateKey: { kind: 'file', path: '/keys/client.jwk', kid: 'k1' },
+      client: { method: 'private_key_jwt', privateKey: { kind: 'file', path: '/keys/client.jwk', kid: 'k1' } },
+    });
+    expect(onlyProvider({ ...MINIMAL, privateKey: jwk, clientAssertionAudience: 'token_endpoint' }).client).toMatchObject({ audience: 'token_endpoint' });
+    expect(onlyProvider({ ...MINIMAL, authFlow: 'client_credentials', clientAssertionSource: { type: 'env', var: 'FED' } }).client).toEqual({
+      method: 'client_assertion',
+      source: { type: 'env', var: 'FED' },
     });
   });
 
@@ -81,16 +94,16 @@ describe('defaults', () => {
   });
 
   it('numbers and booleans written as text (from {env:VAR}) are read', () => {
-    expect(onlyProvider({ ...MINIMAL, redirectPort: '8765', pkce: 'false', syncIntervalMinutes: '0.5' })).toMatchObject({
+    expect(onlyProvider({ ...MINIMAL, redirectPort: '8765', syncIntervalMinutes: '0.5' })).toMatchObject({
       redirectPort: 8765,
-      pkce: false,
-      syncIntervalMinutes: 0.5,
+      opencode: { syncIntervalMinutes: 0.5 },
     });
+    expect(onlyProvider({ ...MINIMAL, authFlow: 'device_code', pkce: 'false' })).toMatchObject({ pkce: false });
   });
 
   it('trims ids and strings, drops trailing slashes of baseURL, keeps the issuer byte for byte', () => {
     const result = parseOpenCodeConfig({ provider: { ' corp ': { options: { baseURL: 'https://h/v1//', oauth2: { ...MINIMAL, issuer: 'https://idp/realm/', clientId: ' c ' } } } } });
-    expect(result.providers[0]).toMatchObject({ id: 'corp', baseURL: 'https://h/v1', issuer: 'https://idp/realm/', clientId: 'c' });
+    expect(result.providers[0]).toMatchObject({ id: 'corp', opencode: { baseURL: 'https://h/v1' }, issuer: 'https://idp/realm/', clientId: 'c' });
   });
 
   it('subject-token sources: kubernetes default path, command timeout, url field optional', () => {
@@ -107,24 +120,25 @@ describe('defaults', () => {
     expect(onlyProvider({ ...base, tokenExchangeAudience: 'gateway' }).audience).toBe('gateway');
     expect(onlyProvider({ ...base, audience: 'gateway', tokenExchangeAudience: 'gateway' }).audience).toBe('gateway');
     const withActor = onlyProvider({ ...base, actorTokenSource: { type: 'file', path: '/run/actor' }, resource: 'https://gw.example/' });
-    expect(withActor).toMatchObject({ actorTokenType: JWT_TOKEN_TYPE, resource: ['https://gw.example/'] });
+    expect(withActor).toMatchObject({ actorTokenSource: { type: 'file', path: '/run/actor' }, actorTokenType: JWT_TOKEN_TYPE, resource: ['https://gw.example/'] });
+    expect(onlyProvider(base)).not.toHaveProperty('actorTokenType');
     expect(withActor).not.toHaveProperty('tokenExchangeAudience');
   });
 
   it('passthrough: true means Authorization: Bearer; other headers get no prefix unless given', () => {
     const source = { type: 'github_actions', audience: 'gateway' };
-    expect(onlyProvider({ passthrough: true, subjectTokenSource: source })).toMatchObject({
-      passthrough: { header: 'authorization', prefix: 'Bearer ' },
-      scopes: [],
-    });
-    expect(onlyProvider({ passthrough: { header: 'X-API-Key' }, subjectTokenSource: source }).passthrough).toEqual({ header: 'x-api-key', prefix: '' });
-    expect(onlyProvider({ passthrough: { header: 'x-token', prefix: 'Token ' }, subjectTokenSource: source }).passthrough).toEqual({ header: 'x-token', prefix: 'Token ' });
-    expect(onlyProvider({ ...MINIMAL, passthrough: false }).passthrough).toBeUndefined();
+    const passthrough = onlyProvider({ passthrough: true, subjectTokenSource: source });
+    expect(passthrough).toMatchObject({ flow: 'passthrough', header: 'authorization', prefix: 'Bearer ', subjectTokenSource: source });
+    // No IdP: none of the OAuth fields exist to be misread.
+    for (const field of ['issuer', 'clientId', 'client', 'scopes', 'endpoints']) expect(passthrough).not.toHaveProperty(field);
+    expect(onlyProvider({ passthrough: { header: 'X-API-Key' }, subjectTokenSource: source })).toMatchObject({ header: 'x-api-key', prefix: '' });
+    expect(onlyProvider({ passthrough: { header: 'x-token', prefix: 'Token ' }, subjectTokenSource: source })).toMatchObject({ header: 'x-token', prefix: 'Token ' });
+    expect(onlyProvider({ ...MINIMAL, passthrough: false }).flow).toBe('authorization_code');
   });
 
   it('nameOverrides: non-string or empty values are dropped (with a warning), names trimmed', () => {
     const result = parseBlock({ ...MINIMAL, nameOverrides: { 'glm-5': ' GLM-5 ', bad: 3, empty: '' } });
-    expect(result.providers[0]!.nameOverrides).toEqual({ 'glm-5': 'GLM-5' });
+    expect(result.providers[0]!.opencode.nameOverrides).toEqual({ 'glm-5': 'GLM-5' });
     expect(result.warnings.map((w) => w.message)).toEqual([
       'corp: nameOverrides["bad"] is dropped: a display name must be a non-empty string',
       'corp: nameOverrides["empty"] is dropped: a display name must be a non-empty string',
@@ -138,18 +152,40 @@ describe('defaults', () => {
 });
 
 describe('ProviderConfig type', () => {
-  it('narrows on passthrough: OAuth providers always have issuer and clientId', () => {
-    const [provider] = parseBlock(MINIMAL).providers;
+  it('narrows on flow: each variant has exactly the fields its flow reads, typed without optional fallbacks', () => {
+    const providers = parseBlock(MINIMAL).providers;
+    const [provider] = providers;
     if (!provider) throw new Error('expected a provider');
-    if (provider.passthrough === undefined) {
-      expectTypeOf(provider.issuer).toEqualTypeOf<string>();
-      expectTypeOf(provider.clientId).toEqualTypeOf<string>();
-      expect(provider.issuer).toBe(ISSUER);
-    } else {
-      expectTypeOf(provider.passthrough.header).toEqualTypeOf<string>();
-      expectTypeOf(provider.subjectTokenSource.type).toEqualTypeOf<'github_actions' | 'kubernetes_sa' | 'file' | 'env' | 'command' | 'url'>();
+    expectTypeOf(provider.flow).toEqualTypeOf<'authorization_code' | 'device_code' | 'client_credentials' | 'jwt_bearer' | 'token_exchange' | 'passthrough'>();
+    expectTypeOf(provider.opencode.baseURL).toEqualTypeOf<string>();
+    switch (provider.flow) {
+      case 'passthrough':
+        expectTypeOf(provider.header).toEqualTypeOf<string>();
+        expectTypeOf(provider).not.toHaveProperty('issuer');
+        break;
+      case 'authorization_code':
+        expectTypeOf(provider.issuer).toEqualTypeOf<string>();
+        expectTypeOf(provider.clientId).toEqualTypeOf<string>();
+        expectTypeOf(provider.redirectPath).toEqualTypeOf<string>();
+        expectTypeOf(provider.loginTimeoutSec).toEqualTypeOf<number>();
+        expectTypeOf(provider).not.toHaveProperty('pkce');
+        expect(provider.issuer).toBe(ISSUER);
+        break;
+      case 'device_code':
+        expectTypeOf(provider.pkce).toEqualTypeOf<boolean>();
+        break;
+      case 'token_exchange':
+        expectTypeOf(provider.subjectTokenType).toEqualTypeOf<string>();
+        break;
+      default:
+        expectTypeOf(provider).not.toHaveProperty('openBrowser');
     }
-    expectTypeOf(provider.scopes).toEqualTypeOf<string[]>();
-    expectTypeOf(provider.authFlow).toEqualTypeOf<'authorization_code' | 'device_code' | 'client_credentials' | 'jwt_bearer' | 'token_exchange'>();
+    expect(provider.flow).toBe('authorization_code');
+  });
+
+  it('the engine model has no OpenCode group to rely on', () => {
+    const [engine] = parseEngineServers([{ id: 'svc', issuer: ISSUER, clientId: 'c', clientSecret: 's', scopes: 'api', authFlow: 'client_credentials' }]).providers;
+    expectTypeOf(engine!).not.toHaveProperty('opencode');
+    expect(engine).toMatchObject({ id: 'svc', flow: 'client_credentials', client: { method: 'client_secret_post', secret: 's' } });
   });
 });

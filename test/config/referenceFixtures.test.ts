@@ -16,15 +16,13 @@ describe('drop-in: configs written for the reference plugin', () => {
     expect(result.providers[0]).toMatchObject({
       id: 'example-ai',
       name: 'Example AI',
-      baseURL: 'https://api.example.com/v1',
       issuer: 'https://auth.example.com',
       clientId: 'opencode-client',
       scopes: ['openid', 'profile', 'offline_access'],
-      authFlow: 'authorization_code',
-      pkce: true,
-      syncIntervalMinutes: 60,
-      clientAuthMethod: 'none',
+      flow: 'authorization_code',
+      client: { method: 'none' },
       redirectPath: '/oauth2/callback',
+      opencode: { baseURL: 'https://api.example.com/v1', syncIntervalMinutes: 60 },
     });
   });
 
@@ -33,22 +31,24 @@ describe('drop-in: configs written for the reference plugin', () => {
     expect(result.errors).toEqual([]);
     expect(result.warnings).toEqual([]);
     expect(result.runtime).toEqual({ cacheNamespace: 'oauth2-model-sync', httpTimeoutMs: 20000, tokenExpirySkewMs: 60000, logLevel: 'debug' });
-    expect(result.providers.map((p) => [p.id, p.name, p.authFlow, p.clientAuthMethod, p.httpTimeoutMs])).toEqual([
+    expect(result.providers.map((p) => [p.id, p.name, p.flow, p.flow !== 'passthrough' && p.client.method, p.httpTimeoutMs])).toEqual([
       ['corp-ai', 'Corp AI', 'device_code', 'none', 20000],
       ['batch', 'batch', 'client_credentials', 'client_secret_post', 20000],
     ]);
-    expect(result.providers[0]!.nameOverrides).toEqual({ 'glm-5': 'GLM-5 (corp)' });
-    expect(result.providers[1]!.clientSecret).toBe('{env:BATCH_CLIENT_SECRET}');
+    expect(result.providers[0]).toMatchObject({ pkce: true });
+    expect(result.providers[0]!.opencode.nameOverrides).toEqual({ 'glm-5': 'GLM-5 (corp)' });
+    expect(result.providers[1]).toMatchObject({ client: { method: 'client_secret_post', secret: '{env:BATCH_CLIENT_SECRET}' } });
   });
 
   it('GitHub Actions jwt_bearer', async () => {
     const result = parseOpenCodeConfig(await fixture('reference-github-actions.json'));
     expect(result.errors).toEqual([]);
     expect(result.providers[0]).toMatchObject({
-      authFlow: 'jwt_bearer',
+      flow: 'jwt_bearer',
       subjectTokenSource: { type: 'github_actions', audience: 'https://keycloak.corp.example/realms/ai' },
-      subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt',
     });
+    // jwt_bearer sends no subject_token_type: the field only exists where a token exchange reads it.
+    expect(result.providers[0]).not.toHaveProperty('subjectTokenType');
   });
 
   it('Kubernetes token_exchange (alias key, reference audience name), env and file sources', async () => {
@@ -58,14 +58,16 @@ describe('drop-in: configs written for the reference plugin', () => {
     expect(k8s).toMatchObject({
       id: 'corp-ai',
       source: 'provider.corp-ai.options.oauth2ModelSync',
-      authFlow: 'token_exchange',
+      flow: 'token_exchange',
       audience: 'llm-gateway',
       subjectTokenSource: { type: 'kubernetes_sa', tokenPath: DEFAULT_KUBERNETES_TOKEN_PATH },
-      clientAuthMethod: 'client_secret_post',
-      responseApi: true,
-      pkce: false,
-      redirectPort: 8765,
+      subjectTokenType: 'urn:ietf:params:oauth:token-type:jwt',
+      client: { method: 'client_secret_post' },
+      opencode: { responseApi: true },
     });
+    // pkce and redirectPort do nothing for a token exchange: they are not in its model (and warned about below).
+    expect(k8s).not.toHaveProperty('pkce');
+    expect(k8s).not.toHaveProperty('redirectPort');
     expect(dev).toMatchObject({ id: 'dev-env', subjectTokenSource: { type: 'env', var: 'DEV_SUBJECT_TOKEN' } });
     expect(file).toMatchObject({ id: 'file-subject', scopes: ['api://gateway/.default'] });
     // Settings the reference accepted silently but that do nothing here are pointed out, not refused.

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseOpenCodeConfig } from '../../src/config/index.js';
+import { parseOpenCodeConfig, type ProviderConfig } from '../../src/config/index.js';
 import { BASE, ISSUER, MINIMAL } from './helpers.js';
 
+const clientIdOf = (p: ProviderConfig) => ('clientId' in p ? p.clientId : undefined);
 const server = (id: string, extra: Record<string, unknown> = {}) => ({ id, issuer: ISSUER, baseURL: BASE, clientId: 'c', scopes: 'openid', ...extra });
 
 describe('shape A: provider.<id>.options.oauth2', () => {
   it('takes the id from the key, the name from provider.name, baseURL from provider.options', () => {
     const result = parseOpenCodeConfig({ provider: { corp: { name: 'Corp AI', options: { baseURL: BASE, oauth2: MINIMAL } } } });
-    expect(result.providers[0]).toMatchObject({ id: 'corp', name: 'Corp AI', baseURL: BASE, source: 'provider.corp.options.oauth2' });
+    expect(result.providers[0]).toMatchObject({ id: 'corp', name: 'Corp AI', opencode: { baseURL: BASE }, source: 'provider.corp.options.oauth2' });
   });
 
   it('accepts the alias key oauth2ModelSync; with both, oauth2 is read and a warning says so', () => {
@@ -31,7 +32,7 @@ describe('shape B: pluginConfig.oauth2ModelSync.servers[]', () => {
       pluginConfig: { oauth2ModelSync: { servers: [server('one', { name: 'One' }), { ...server('two', { name: 'Two (server)' }), baseURL: undefined }] } },
     });
     expect(result.errors).toEqual([]);
-    expect(result.providers.map((p) => [p.id, p.name, p.baseURL, p.source])).toEqual([
+    expect(result.providers.map((p) => [p.id, p.name, p.opencode.baseURL, p.source])).toEqual([
       ['one', 'One', BASE, 'pluginConfig.oauth2ModelSync.servers[0]'],
       ['two', 'Two (provider)', 'https://two.example/v1', 'pluginConfig.oauth2ModelSync.servers[1]'],
     ]);
@@ -39,7 +40,7 @@ describe('shape B: pluginConfig.oauth2ModelSync.servers[]', () => {
 
   it('a duplicate id is an error on the later entry; the first is used', () => {
     const result = parseOpenCodeConfig({ pluginConfig: { oauth2ModelSync: { servers: [server('dup', { clientId: 'first' }), server('dup', { clientId: 'second' })] } } });
-    expect(result.providers.map((p) => p.clientId)).toEqual(['first']);
+    expect(result.providers.map(clientIdOf)).toEqual(['first']);
     expect(result.errors.map((e) => e.message)).toEqual([
       'dup: is defined twice; pluginConfig.oauth2ModelSync.servers[0] is used and pluginConfig.oauth2ModelSync.servers[1] is ignored',
     ]);
@@ -55,7 +56,7 @@ describe('shape B: pluginConfig.oauth2ModelSync.servers[]', () => {
       'x: is defined in both plugin options.servers[0] and pluginConfig.oauth2ModelSync.servers[0]; the plugin options win and pluginConfig.oauth2ModelSync.servers[0] is ignored',
     ]);
     expect(result.runtime).toMatchObject({ httpTimeoutMs: 2000, tokenExpirySkewMs: 1000 });
-    expect(result.providers.map((p) => [p.id, p.clientId, p.source])).toEqual([
+    expect(result.providers.map((p) => [p.id, clientIdOf(p), p.source])).toEqual([
       ['x', 'from-options', 'plugin options.servers[0]'],
       ['y', 'c', 'pluginConfig.oauth2ModelSync.servers[1]'],
     ]);
@@ -68,7 +69,7 @@ describe('both shapes', () => {
       provider: { corp: { options: { baseURL: BASE, oauth2: { ...MINIMAL, clientId: 'from-provider' } } } },
       pluginConfig: { oauth2ModelSync: { servers: [server('corp', { clientId: 'from-servers' }), server('other')] } },
     });
-    expect(result.providers.map((p) => [p.id, p.clientId])).toEqual([
+    expect(result.providers.map((p) => [p.id, clientIdOf(p)])).toEqual([
       ['corp', 'from-provider'],
       ['other', 'c'],
     ]);

@@ -83,12 +83,12 @@ describe('docs/migration.md', () => {
     const [provider] = parsed.providers;
     expect(provider).toMatchObject({
       id: 'oci-oidc',
-      authFlow: 'authorization_code',
+      flow: 'authorization_code',
       redirectPort: 8888,
       redirectPath: '/callback',
-      baseURL: 'https://oci-gpu.example.com/v1',
+      opencode: { baseURL: 'https://oci-gpu.example.com/v1' },
     });
-    expect(provider!.scopes).toEqual(['openid', 'profile', 'offline_access']);
+    expect(provider!.flow === 'authorization_code' && provider!.scopes).toEqual(['openid', 'profile', 'offline_access']);
     const schema = JSON.parse(readFileSync(path.join(ROOT, 'schema/opencode-oauth-machines.schema.json'), 'utf8'));
     const validate = new Ajv({ strict: false }).compile(schema);
     expect(validate(config), JSON.stringify(validate.errors)).toBe(true);

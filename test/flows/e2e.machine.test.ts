@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCiIssuer, startGateway, startIdp, type CiIssuer, type Gateway, type Idp } from '../../lab/index.mjs';
 import { readJwtExpiry } from '../../src/adapters/subject-token/index.js';
-import { credentialHeaders, runFlow } from '../../src/flows/index.js';
+import { credentialHeaders, runFlow, type FlowConfig } from '../../src/flows/index.js';
 import { expectNoSecrets, flowConfig, realDeps, rejectionOf } from './labSupport.js';
 
 let ci: CiIssuer;
@@ -48,7 +48,7 @@ describe('client_credentials', () => {
   ] as const)('%s: a token the gateway accepts, no refresh token', async (method, key) => {
     const client = idp.clients[key];
     const { config } = flowConfig({
-      providerId: 'svc',
+      id: 'svc',
       flow: 'client_credentials',
       issuer: idp.issuer,
       clientAuth: { method, clientId: client.client_id, clientSecret: client.client_secret! },
@@ -62,7 +62,7 @@ describe('client_credentials', () => {
 
   it('a wrong secret is invalid_client, and the secret is in no error text', async () => {
     const { config } = flowConfig({
-      providerId: 'svc',
+      id: 'svc',
       flow: 'client_credentials',
       issuer: idp.issuer,
       clientAuth: { method: 'client_secret_basic', clientId: idp.clients.basic.client_id, clientSecret: 'WRONG-secret-value-123' },
@@ -77,7 +77,7 @@ describe('client_credentials', () => {
     idp.fault({ fault: 'invalid_client', grantType: 'client_credentials' });
     const client = idp.clients.post;
     const { config } = flowConfig({
-      providerId: 'svc',
+      id: 'svc',
       flow: 'client_credentials',
       issuer: idp.issuer,
       clientAuth: { method: 'client_secret_post', clientId: client.client_id, clientSecret: client.client_secret! },
@@ -91,7 +91,7 @@ describe('client_credentials', () => {
     idp.fault({ fault: 'http_503_html', grantType: 'client_credentials' });
     const client = idp.clients.basic;
     const { config } = flowConfig({
-      providerId: 'svc',
+      id: 'svc',
       flow: 'client_credentials',
       issuer: idp.issuer,
       clientAuth: { method: 'client_secret_basic', clientId: client.client_id, clientSecret: client.client_secret! },
@@ -104,7 +104,7 @@ describe('client_credentials', () => {
     idp.fault({ fault: 'hang', grantType: 'client_credentials', times: 3 });
     const client = idp.clients.basic;
     const { config } = flowConfig({
-      providerId: 'svc',
+      id: 'svc',
       flow: 'client_credentials',
       issuer: idp.issuer,
       clientAuth: { method: 'client_secret_basic', clientId: client.client_id, clientSecret: client.client_secret! },
@@ -120,7 +120,7 @@ describe('client_credentials', () => {
 describe('jwt_bearer with a GitHub-Actions-like ID token', () => {
   const jwtBearer = (over = {}) =>
     flowConfig({
-      providerId: 'gha',
+      id: 'gha',
       flow: 'jwt_bearer',
       issuer: idp.issuer,
       clientAuth: { method: 'none', clientId: idp.clients.ci.client_id },
@@ -219,7 +219,7 @@ describe('token_exchange with a Kubernetes-like projected token', () => {
     const actorJwt = await ci.mint({ aud: idp.issuer, sub: 'deployer' });
     const exchange = idp.clients.exchange;
     const { config } = flowConfig({
-      providerId: 'k8s',
+      id: 'k8s',
       flow: 'token_exchange',
       issuer: idp.issuer,
       clientAuth: { method: 'client_secret_basic', clientId: exchange.client_id, clientSecret: exchange.client_secret! },
@@ -227,7 +227,7 @@ describe('token_exchange with a Kubernetes-like projected token', () => {
       audience: 'lab-api',
       subjectTokenSource: { type: 'kubernetes_sa', tokenPath },
       actorTokenSource: { type: 'env', var: 'ACTOR_JWT' },
-      tokenExchange: { requestedTokenType: 'urn:ietf:params:oauth:token-type:access_token' },
+      requestedTokenType: 'urn:ietf:params:oauth:token-type:access_token',
     });
     const first = await runFlow(config, realDeps({ ACTOR_JWT: actorJwt }));
     expect(first.issuedTokenType).toBe('urn:ietf:params:oauth:token-type:access_token');
@@ -247,12 +247,12 @@ describe('token_exchange with a Kubernetes-like projected token', () => {
 describe('passthrough at a gateway that validates CI tokens itself', () => {
   it('the CI token is the credential, sent as x-api-key, expiring with the token', async () => {
     const { config } = flowConfig({
-      providerId: 'goose',
+      id: 'goose',
       flow: 'passthrough',
-      issuer: ci.issuer,
       clientAuth: { method: 'none', clientId: 'unused' },
       subjectTokenSource: { type: 'github_actions', audience: 'lab-gateway-aud' },
-      passthrough: { header: 'x-api-key' },
+      header: 'x-api-key',
+      prefix: '',
     });
     const token = await runFlow(config, realDeps(ci.actionsEnv));
     expect(token.tokenType).toBe('x-api-key');
@@ -262,7 +262,7 @@ describe('passthrough at a gateway that validates CI tokens itself', () => {
     expect(Object.keys(headers)).toEqual(['x-api-key']);
     expect(await gatewayAccepts(passthroughGateway, headers)).toBe(200);
     // The wrong audience is refused by the gateway: proof that it really checks.
-    const wrong = await runFlow({ ...config, subjectTokenSource: { type: 'github_actions', audience: 'other' } }, realDeps(ci.actionsEnv));
+    const wrong = await runFlow({ ...config, subjectTokenSource: { type: 'github_actions', audience: 'other' } } as FlowConfig, realDeps(ci.actionsEnv));
     expect(await gatewayAccepts(passthroughGateway, credentialHeaders(wrong))).toBe(401);
   });
 });

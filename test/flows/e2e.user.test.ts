@@ -25,7 +25,7 @@ const userScopes = ['openid', 'offline_access', 'api:read'];
 
 describe('authorization_code + PKCE against the lab IdP', () => {
   it('logs in through BROWSER=lab/browser.mjs: token with a refresh token, and the loopback is closed after', async () => {
-    const { config, notices } = flowConfig({ providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes });
+    const { config, notices } = flowConfig({ id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes });
     const token = await runFlow(config, realDeps(browserEnv()));
     expect(token.tokenType).toBe('Bearer');
     expect(token.refreshToken).toBeTruthy();
@@ -45,7 +45,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
     const logs: { event: string; fields?: Record<string, unknown> }[] = [];
     const record = (event: string, fields?: Record<string, unknown>) => void logs.push({ event, ...(fields ? { fields } : {}) });
     const { config } = flowConfig(
-      { providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, redirectPath: '/callback' },
+      { id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, redirectPath: '/callback' },
       (n) => {
         if (n.kind !== 'browser') return;
         shown = n;
@@ -72,7 +72,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
 
   it('a browser that cannot open falls back to showing the URL', async () => {
     let shown = false;
-    const { config } = flowConfig({ providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes }, (n) => {
+    const { config } = flowConfig({ id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes }, (n) => {
       if (n.kind === 'browser') {
         shown = true;
         void idp.browserLogin(n.url!);
@@ -84,7 +84,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
   });
 
   it('the IdP refusing ends the flow with access_denied naming the IdP error', async () => {
-    const { config } = flowConfig({ providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes });
+    const { config } = flowConfig({ id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes });
     const error = await rejectionOf(runFlow(config, realDeps({ ...browserEnv(), LAB_BROWSER_DENY: '1' })));
     expect(error).toMatchObject({ code: 'access_denied', providerId: 'lab', oauthError: 'access_denied' });
     expect(error.message).toContain('the IdP ended the login with access_denied');
@@ -92,7 +92,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
 
   it('a token without a refresh token is refused (strict policy) with the fix, and no secret in the error', async () => {
     idp.fault({ fault: 'drop_refresh_token', grantType: 'authorization_code' });
-    const { config } = flowConfig({ providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes });
+    const { config } = flowConfig({ id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes });
     const error = await rejectionOf(runFlow(config, realDeps(browserEnv())));
     expect(error).toMatchObject({ code: 'no_refresh_token', providerId: 'lab' });
     expect(error.message).toBe(
@@ -104,7 +104,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
   it('nobody logs in: the deadline ends the flow and closes the loopback', async () => {
     let redirectUri = '';
     const { config } = flowConfig(
-      { providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, loginTimeoutSec: 1 },
+      { id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, loginTimeoutSec: 1 },
       (n) => {
         if (n.kind === 'info') redirectUri = /on (http:\/\/\S+) until/.exec(n.text)![1]!;
       },
@@ -120,7 +120,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
   });
 
   it('non-interactive: interaction_required before any request', async () => {
-    const { config, notices } = flowConfig({ providerId: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, interactive: false });
+    const { config, notices } = flowConfig({ id: 'lab', flow: 'authorization_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, interactive: false });
     const error = await rejectionOf(runFlow(config, realDeps(browserEnv())));
     expect(error).toMatchObject({ code: 'interaction_required' });
     expect(notices).toEqual([]);
@@ -130,7 +130,7 @@ describe('authorization_code + PKCE against the lab IdP', () => {
 
 describe('device_code against the lab IdP', () => {
   const deviceConfig = (over: Record<string, unknown> = {}, onNotice?: (n: FlowNotice) => void) =>
-    flowConfig({ providerId: 'lab', flow: 'device_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, ...over }, onNotice);
+    flowConfig({ id: 'lab', flow: 'device_code', issuer: idp.issuer, clientAuth: native(), scopes: userScopes, openBrowser: false, ...over }, onNotice);
 
   it('shows the user code; approved through the IdP pages; PKCE sent (the IdP requires it)', async () => {
     const { config, notices } = deviceConfig({}, (n) => {

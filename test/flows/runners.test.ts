@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TokenEndpointAdapter } from '../../src/adapters/http/types.js';
 import { TokenError } from '../../src/errors.js';
 import { credentialHeaders, runFlow, tokenErrorFromInfo, type FlowConfig, type FlowNotice } from '../../src/flows/index.js';
+import { flowConfig } from './labSupport.js';
 
 /** An adapter that must not be reached: these tests stay before any HTTP. */
 const unreachable: TokenEndpointAdapter = {
@@ -11,18 +12,21 @@ const unreachable: TokenEndpointAdapter = {
   revoke: () => Promise.reject(new Error('revoke must not be called')),
 };
 
-const authCode = (notify: (n: FlowNotice) => void): FlowConfig => ({
-  providerId: 'p',
-  flow: 'authorization_code',
-  issuer: 'https://idp.invalid',
-  clientAuth: { method: 'none', clientId: 'cli' },
-  scopes: ['openid'],
-  // Both endpoints configured: no discovery request at all.
-  endpoints: { tokenEndpoint: 'https://idp.invalid/token', authorizationEndpoint: 'https://idp.invalid/authorize' },
-  interactive: true,
-  openBrowser: false,
-  notify,
-});
+const authCode = (notify: (n: FlowNotice) => void, over: Record<string, unknown> = {}): FlowConfig =>
+  flowConfig(
+    {
+      id: 'p',
+      flow: 'authorization_code',
+      issuer: 'https://idp.invalid',
+      clientAuth: { method: 'none', clientId: 'cli' },
+      scopes: ['openid'],
+      // Both endpoints configured: no discovery request at all.
+      endpoints: { tokenEndpoint: 'https://idp.invalid/token', authorizationEndpoint: 'https://idp.invalid/authorize' },
+      openBrowser: false,
+      ...over,
+    },
+    notify,
+  ).config;
 
 describe('flow runners', () => {
   it('aborting a login rejects it and closes the loopback server', async () => {
@@ -47,18 +51,15 @@ describe('flow runners', () => {
   it('the URL shown carries the configured extras and omits prompt unless configured', async () => {
     const abort = new AbortController();
     let url = '';
-    const config = {
-      ...authCode((n) => {
+    const config = authCode(
+      (n) => {
         if (n.kind === 'browser') {
           url = n.url!;
           abort.abort();
         }
-      }),
-      loginHint: 'alice@example.com',
-      resource: ['https://api.example'],
-      audience: 'gateway',
-      redirectPath: '/cb',
-    };
+      },
+      { authorizationParams: { login_hint: 'alice@example.com' }, resource: ['https://api.example'], audience: 'gateway', redirectPath: '/cb' },
+    );
     await runFlow(config, { http: unreachable }, abort.signal).catch(() => undefined);
     const q = new URL(url).searchParams;
     expect(Object.fromEntries(q)).toMatchObject({
@@ -76,16 +77,15 @@ describe('flow runners', () => {
   });
 
   it('a machine flow without a subject source fails with a config error', async () => {
-    const config: FlowConfig = {
-      providerId: 'ci',
+    // The type requires a source for jwt_bearer; an embedder's untyped config is still checked at run time.
+    const { config } = flowConfig({
+      id: 'ci',
       flow: 'jwt_bearer',
       issuer: 'https://idp.invalid',
       clientAuth: { method: 'none', clientId: 'c' },
-      scopes: [],
       endpoints: { tokenEndpoint: 'https://idp.invalid/token' },
       interactive: false,
-      notify: () => {},
-    };
+    });
     const error = await runFlow(config, { http: unreachable }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenError);
     expect(error).toMatchObject({ code: 'config', message: expect.stringContaining('jwt_bearer needs a subjectTokenSource') });

@@ -84,7 +84,7 @@ describe('where the user looks', () => {
   });
 
   it('a refusal names the provider and the exact command, and in CI says to use a machine flow', () => {
-    const provider = { id: 'corp', name: 'Corp AI', authFlow: 'device_code' };
+    const provider = { id: 'corp', name: 'Corp AI', flow: 'device_code' };
     const command = 'run `opencode auth login`, pick "Corp AI" and "Device code login" (or `opencode providers login -p corp -m "Device code login"`)';
     const ci = refusalMessage(provider, 'Device code login', { allowed: false, because: 'ci', ciVariable: 'GITHUB_ACTIONS' });
     expect(ci).toBe(
