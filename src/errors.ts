@@ -158,13 +158,22 @@ export function isTokenError(value: unknown): value is TokenError {
  * The one normaliser: anything thrown or reported (a TokenError, an error value from a machine, a model
  * discovery error, a bug) as a TokenErrorInfo, without leaking a message that is not already ours.
  */
-export function toErrorInfo(providerId: string, error: unknown): TokenErrorInfo {
+export function toErrorInfo(providerId: string, error: unknown, fallback: TokenErrorCode = 'transient'): TokenErrorInfo {
   if (isTokenError(error)) return error.toJSON();
-  if (error && typeof error === 'object' && 'code' in error && 'providerId' in error && 'message' in error) {
-    return error as TokenErrorInfo;
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    const e = error as TokenErrorInfo;
+    return {
+      code: e.code,
+      providerId: e.providerId ?? providerId,
+      message: e.message,
+      ...(e.fix ? { fix: e.fix } : {}),
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      ...(e.oauthError ? { oauthError: e.oauthError } : {}),
+      ...(e.notSent ? { notSent: true } : {}),
+    };
   }
   return {
-    code: 'transient',
+    code: fallback,
     providerId,
     message: `[${providerId}] unexpected failure (${error instanceof Error ? error.name : typeof error})`,
   };

@@ -34,22 +34,6 @@ export const lifecycleErrors = {
   loginCancelled: (who: Who): TokenErrorInfo => ({ code: 'transient', providerId: who.providerId, message: `[${who.providerId}] the login was cancelled` }),
 };
 
-/** An actor's rejection as an error value; anything that is not already one of ours says only what failed. */
-export function errorInfo(who: Pick<Who, 'providerId'>, error: unknown, fallback: TokenErrorCode = 'transient'): TokenErrorInfo {
-  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
-    const e = error as TokenErrorInfo;
-    return {
-      code: e.code,
-      providerId: e.providerId ?? who.providerId,
-      message: e.message,
-      ...(e.fix ? { fix: e.fix } : {}),
-      ...(e.status !== undefined ? { status: e.status } : {}),
-      ...(e.oauthError ? { oauthError: e.oauthError } : {}),
-    };
-  }
-  return { code: fallback, providerId: who.providerId, message: `[${who.providerId}] renewal failed` };
-}
-
 export const codeOf = (error: unknown): TokenErrorCode | undefined =>
   error && typeof error === 'object' && 'code' in error ? ((error as { code: unknown }).code as TokenErrorCode) : undefined;
 

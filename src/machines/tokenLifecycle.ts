@@ -1,5 +1,5 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
-import { isPermanent, needsLogin, type TokenErrorInfo } from '../errors.js';
+import { isPermanent, needsLogin, toErrorInfo, type TokenErrorInfo } from '../errors.js';
 import {
   DEFAULT_RETRY_AFTER_FAILURE_MS,
   DEFAULT_RETRY_AFTER_PERMANENT_FAILURE_MS,
@@ -9,7 +9,7 @@ import { isUserFlow, type TokenSet } from './token.js';
 import type { FlowResult } from './flowResult.js';
 import { unprovidedActors } from './notProvided.js';
 import { clampTimerMs } from './timerLimit.js';
-import { codeOf, errorInfo, isDeadGrantCode, lifecycleErrors, loginFix } from './lifecycleErrors.js';
+import { codeOf, isDeadGrantCode, lifecycleErrors, loginFix } from './lifecycleErrors.js';
 
 /**
  * One actor per provider: the life of its token from the store to the wire and back.
@@ -182,7 +182,7 @@ const lifecycleSetup = setup({
     })),
     emitFailure: emit(({ context }) => ({
       type: 'token.failed' as const,
-      error: context.lastError ?? errorInfo(context, undefined),
+      error: context.lastError ?? toErrorInfo(context.providerId, undefined),
     })),
     emitPersistFailed: emit(({ context }, params: { error: TokenErrorInfo }) => ({
       type: 'store.persist_failed' as const,
@@ -272,7 +272,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
         ],
         onError: {
           target: 'acquiring',
-          actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+          actions: { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error, 'storage') }) },
         },
       },
     },
@@ -363,7 +363,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
             onDone: { target: 'rereading', actions: { type: 'holdLease', params: ({ event }) => ({ lease: event.output }) } },
             onError: {
               target: '#tokenLifecycle.settling',
-              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'lock_timeout') }) },
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error, 'lock_timeout') }) },
             },
           },
         },
@@ -393,7 +393,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
             ],
             onError: {
               target: '#tokenLifecycle.settling',
-              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error, 'storage') }) },
             },
           },
         },
@@ -428,16 +428,16 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
               {
                 guard: { type: 'isDeadGrant', params: ({ event }) => ({ error: event.error }) },
                 target: 'recovering',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error) }) },
               },
               {
                 guard: { type: 'isUncertain', params: ({ event }) => ({ error: event.error }) },
                 target: 'recovering',
-                actions: [{ type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) }, 'countDoubt'],
+                actions: [{ type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error) }) }, 'countDoubt'],
               },
               {
                 target: '#tokenLifecycle.settling',
-                actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+                actions: { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error) }) },
               },
             ],
           },
@@ -524,7 +524,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
             // Only a bug gets here (a flow machine reports every OAuth outcome as its output).
             onError: {
               target: '#tokenLifecycle.settling',
-              actions: { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error) }) },
+              actions: { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error) }) },
             },
           },
         },
@@ -560,7 +560,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
               actions: [
                 'publishCandidate',
                 'markPersistFailed',
-                { type: 'emitPersistFailed', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+                { type: 'emitPersistFailed', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error, 'storage') }) },
               ],
             },
           },
@@ -627,7 +627,7 @@ export const tokenLifecycle = lifecycleSetup.createMachine({
           target: 'evicted',
           actions: [
             'forgetToken',
-            { type: 'recordError', params: ({ context, event }) => ({ error: errorInfo(context, event.error, 'storage') }) },
+            { type: 'recordError', params: ({ context, event }) => ({ error: toErrorInfo(context.providerId, event.error, 'storage') }) },
             'emitLoggedOut',
           ],
         },
