@@ -168,7 +168,11 @@ describe('config hook', () => {
     await expect(started.callback()).resolves.toEqual({ type: 'success', key: PLACEHOLDER_API_KEY });
     const tokens = await storedTokens(first.storeDir);
     expect(tokens[0].token.refreshToken).toBeTruthy();
-    const cacheFile = join(`${first.storeDir}.models`, (await readdir(`${first.storeDir}.models`)).find((name) => name.startsWith('dev-'))!);
+    // The list is written when the sync after the login lands (atomically, through a .tmp file): wait for it, bounded.
+    const cacheDir = `${first.storeDir}.models`;
+    const cachedName = async () => (await readdir(cacheDir).catch(() => [] as string[])).find((name) => name.startsWith('dev-') && name.endsWith('.json'));
+    for (let i = 0; i < 100 && !(await cachedName()); i++) await new Promise((r) => setTimeout(r, 50));
+    const cacheFile = join(cacheDir, (await cachedName())!);
     const cached = JSON.parse(await readFile(cacheFile, 'utf8'));
     expect(cached.models.map((m: { id: string }) => m.id)).toEqual(['glm-5', 'gpt-4o-mini', 'lab-model']);
 
