@@ -9,6 +9,15 @@ export const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 /** Same as the reference, so registered redirect URIs keep working. */
 export const DEFAULT_REDIRECT_PATH = '/oauth2/callback';
 
+/** Lifetime assumed for a token (or a passthrough subject token) that states none: no `expires_in`, no `exp`. */
+export const DEFAULT_ASSUMED_LIFETIME_SEC = 300;
+
+/** Per-request HTTP timeout (discovery, token endpoint, subject tokens, model list). */
+export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
+
+/** Allowance for clock differences with the IdP: part of the hard refresh margin. */
+export const DEFAULT_TOKEN_EXPIRY_SKEW_MS = 30_000;
+
 /** How long a browser or device login may take (the schema applies it; runners fall back to it). */
 export const DEFAULT_LOGIN_TIMEOUT_SEC = 300;
 

@@ -26,7 +26,7 @@ import { tokenSourceSchema } from './tokenSource.js';
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt'] as const;
 export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
-import { DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE } from '../constants.js';
+import { DEFAULT_ASSUMED_LIFETIME_SEC, DEFAULT_LOGIN_TIMEOUT_SEC, DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE } from '../constants.js';
 export { DEFAULT_REDIRECT_PATH, JWT_TOKEN_TYPE };
 
 /** Flows that exchange a platform identity and so need a subject token. */
@@ -115,7 +115,7 @@ const passthroughSchema = v.pipe(
 
 const refreshWindowSchema = v.object(
   {
-    assumedLifetimeSec: v.optional(intInRange(10, 86_400), 300),
+    assumedLifetimeSec: v.optional(intInRange(10, 86_400), DEFAULT_ASSUMED_LIFETIME_SEC),
   },
   RULE.object,
 );

@@ -10,7 +10,7 @@ import { documented, intInRange, oneOf } from './rules.js';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type RuntimeLogLevel = (typeof LOG_LEVELS)[number];
 
-import { DEFAULT_CACHE_NAMESPACE } from '../constants.js';
+import { DEFAULT_CACHE_NAMESPACE, DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_TOKEN_EXPIRY_SKEW_MS } from '../constants.js';
 export { DEFAULT_CACHE_NAMESPACE };
 const NAMESPACE_RULE = 'must be one path segment of letters, digits, ".", "_" or "-"';
 
@@ -27,12 +27,12 @@ export const runtimeEntries = {
     origin: 'reference',
     doc: 'Sub-directory of the token store (`<cache dir>/opencode-oauth-machines/<namespace>`).',
   }),
-  httpTimeoutMs: documented(v.optional(intInRange(100, 600_000), 15_000), {
+  httpTimeoutMs: documented(v.optional(intInRange(100, 600_000), DEFAULT_HTTP_TIMEOUT_MS), {
     type: 'integer 100–600000',
     origin: 'reference',
     doc: 'Timeout of each HTTP request (discovery, token endpoint, subject tokens, model list).',
   }),
-  tokenExpirySkewMs: documented(v.optional(intInRange(0, 600_000), 30_000), {
+  tokenExpirySkewMs: documented(v.optional(intInRange(0, 600_000), DEFAULT_TOKEN_EXPIRY_SKEW_MS), {
     type: 'integer 0–600000',
     origin: 'reference',
     doc: 'Allowance for clock differences with the IdP (part of the hard refresh margin). `0` is allowed here (the reference refused it).',
@@ -55,8 +55,8 @@ export type RuntimeConfig = Omit<ParsedRuntime, 'logLevel'> & { logLevel: Runtim
 
 export const DEFAULT_RUNTIME: RuntimeConfig = {
   cacheNamespace: DEFAULT_CACHE_NAMESPACE,
-  httpTimeoutMs: 15_000,
-  tokenExpirySkewMs: 30_000,
+  httpTimeoutMs: DEFAULT_HTTP_TIMEOUT_MS,
+  tokenExpirySkewMs: DEFAULT_TOKEN_EXPIRY_SKEW_MS,
   logLevel: 'info',
 };
 

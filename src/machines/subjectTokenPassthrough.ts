@@ -1,4 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
+import { DEFAULT_ASSUMED_LIFETIME_SEC } from '../constants.js';
 import type { TokenErrorInfo } from '../errors.js';
 import { actorError, flowError, flowOutput, type FlowResult } from './flowResult.js';
 import { DEFAULT_MIN_SUBJECT_LIFETIME_SEC, isSubjectExpired, isSubjectNearlyExpired } from './flowSubject.js';
@@ -44,7 +45,6 @@ export interface SubjectTokenPassthroughContext extends SubjectTokenPassthroughI
   error: TokenErrorInfo | null;
 }
 
-export const DEFAULT_ASSUMED_SUBJECT_LIFETIME_SEC = 300;
 
 /**
  * The credential made from a subject token. Re-minting starts before `exp` with a margin of a quarter of
@@ -58,7 +58,7 @@ export function passthroughCredentialHeader(input: Pick<SubjectTokenPassthroughI
 export function passthroughToken(read: SubjectTokenRead, input: SubjectTokenPassthroughInput): PassthroughTokenSet {
   const credentialHeader = passthroughCredentialHeader(input);
   const assumed = read.expiresAt === undefined;
-  const expiresAt = read.expiresAt ?? read.readAt + (input.assumedLifetimeSec ?? DEFAULT_ASSUMED_SUBJECT_LIFETIME_SEC) * 1000;
+  const expiresAt = read.expiresAt ?? read.readAt + (input.assumedLifetimeSec ?? DEFAULT_ASSUMED_LIFETIME_SEC) * 1000;
   const margin = Math.min((input.minSubjectLifetimeSec ?? DEFAULT_MIN_SUBJECT_LIFETIME_SEC) * 1000, Math.max(0, (expiresAt - read.readAt) / 4));
   return {
     accessToken: read.token,

@@ -1,7 +1,7 @@
 /** The HTTP adapter: token endpoint, discovery, device authorization, revocation, generic JSON GET. */
 export type * from './types.js';
 export { createTokenEndpointAdapter } from './adapter.js';
-export { requestToken, processTokenResponse, normaliseTokenType, positiveSeconds, DEFAULT_ASSUMED_LIFETIME_SEC } from './tokenEndpoint.js';
+export { requestToken, processTokenResponse, normaliseTokenType, positiveSeconds } from './tokenEndpoint.js';
 export type { ProcessTokenOptions } from './tokenEndpoint.js';
 export {
   requestDeviceAuthorization,

@@ -1,3 +1,4 @@
+import { DEFAULT_ASSUMED_LIFETIME_SEC } from '../../constants.js';
 import { TokenError } from '../../errors.js';
 import type { TokenSet } from '../../machines/token.js';
 import { redactUrl, tokenFingerprint } from '../redact.js';
@@ -13,7 +14,6 @@ import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './respon
 import type { ClientAuth, TokenRequest } from './types.js';
 
 /** Lifetime assumed when a token response has no usable `expires_in`, in seconds. */
-export const DEFAULT_ASSUMED_LIFETIME_SEC = 300;
 
 export interface ProcessTokenOptions {
   grantType?: string;

@@ -1,3 +1,4 @@
+import { DEFAULT_HTTP_TIMEOUT_MS } from '../../constants.js';
 import type { Logger } from '../logger.js';
 import { redactUrl, scrubSecrets } from '../redact.js';
 import { parseModelList, type DiscoveredModel } from './modelList.js';
@@ -126,7 +127,7 @@ async function readBody(response: Response, maxBytes: number): Promise<string | 
 export async function fetchModels(options: FetchModelsOptions): Promise<DiscoveredModel[]> {
   const { providerId } = options;
   const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
