@@ -1,4 +1,3 @@
-import { preloadHttpStack } from '../adapters/http/client.js';
 import { mergeModels, type ModelEntry } from '../adapters/models/index.js';
 import { fromOpenCodeLogLevel, parseOpenCodeConfig, type ConfigIssue, type ProviderConfig } from '../config/index.js';
 import { needsLogin, TokenError } from '../errors.js';
@@ -260,9 +259,6 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
   }
 
   async function registerAll(config: OpenCodeConfig, options: unknown) {
-    // The warm-up below almost always makes requests (a token, the model list): their HTTP stack loads while
-    // the config is parsed and the store read. Not in the plugin function: that would only move the cost.
-    preloadHttpStack();
     const hostLevel = fromOpenCodeLogLevel(config.logLevel);
     if (hostLevel) log().setLevel(hostLevel);
     const running = await ensureSession(config, options);
