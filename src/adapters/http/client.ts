@@ -46,15 +46,6 @@ export function createHttpClient(fetchImpl?: typeof fetch): HttpClient {
 }
 
 /**
- * Starts loading ky (and with it Node's fetch stack) without waiting for it, for a caller that knows requests
- * will follow shortly: the load then overlaps with the caller's own file I/O instead of preceding the first
- * request. The module cache makes the later `import('ky')` of `createHttpClient` the same load.
- */
-export function preloadHttpStack(): void {
-  void import('ky').catch(() => undefined);
-}
-
-/**
  * The ky instance, built on the first request: ky takes ~25 ms to load and a plugin whose every token is
  * still valid in the store makes no request at start.
  */
