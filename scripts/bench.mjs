@@ -74,7 +74,7 @@ try {
 
   // 1b. The first config hook (1 provider) and chat.headers in quiet processes: the lab in its own process,
   // the plugin in a fresh one per run, so only the plugin's work is timed and nothing else settles around it.
-  // One run first, not counted: the lab's own first requests (its JIT warm-up) are not the plugin's cost.
+  // The first runs are not counted: the lab's own first requests (its JIT warm-up) are not the plugin's cost.
   const labState = join(scratch, 'lab.json');
   labChild = spawn(process.execPath, [join(root, 'lab/serve.mjs'), '--state', labState], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
@@ -91,13 +91,16 @@ try {
     const out = execFileSync(process.execPath, ['--expose-gc', join(root, 'scripts/bench-hook.mjs')], { env: { ...process.env, BENCH_HOOK_CONFIG: JSON.stringify(config) }, encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop());
   };
-  for (let run = 0; run <= QUIET_RUNS; run++) {
+  const WARM_RUNS = 3;
+  // A freshly started oidc-provider answers its first few dozen requests slower (its JIT): warm it up first.
+  for (let run = 0; run < 15; run++) benchHook({ state: labState, cacheHome: join(scratch, `warm${run}`), floor: true });
+  for (let run = 0; run < WARM_RUNS + QUIET_RUNS; run++) {
     // Alternating with the floor, so load on the shared machine hits both alike.
     const result = benchHook({ state: labState, cacheHome: join(scratch, `quiet${run}`), rounds: QUIET_ROUNDS, perRound: 1000 });
     if (!result.served || result.models !== 1) throw new Error(`bench-hook run ${run}: no token or no model list (${JSON.stringify(result)})`);
     const floor = benchHook({ state: labState, cacheHome: join(scratch, `floor${run}`), floor: true });
     if (floor.models !== 1) throw new Error(`bench-hook floor run ${run}: no model list`);
-    if (run > 0) {
+    if (run >= WARM_RUNS) {
       quietRuns.push(result);
       floorRuns.push(floor);
     }
