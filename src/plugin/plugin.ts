@@ -67,6 +67,8 @@ interface HeaderPlan {
   readonly lowerNames: Set<string>;
 }
 
+const SETTLED: Promise<void> = Promise.resolve();
+
 // Per headers object (the engine builds one per published token): planned once, not on every request.
 const headerPlans = new WeakMap<object, HeaderPlan>();
 function headerPlanOf(headers: Readonly<Record<string, string>>): HeaderPlan {
@@ -308,24 +310,38 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
   }
 
   let lastPlan: HeaderPlan | undefined;
-  async function chatHeaders(input: ChatModelInput, output: { headers: Record<string, string> }) {
-    const providerId = input.model?.providerID;
-    const running = session;
-    if (!providerId || !running) return;
-    const broken = running.broken.size > 0 ? running.broken.get(providerId) : undefined;
-    if (broken) throw new Error(`opencode-oauth-machines: ${broken.message} — fix this provider's block in opencode.json`);
-    const provider = running.providers.get(providerId);
-    if (!provider) return;
-    if (input.model?.id === LOGIN_STAND_IN && !(running.runners.get(providerId)?.models() ?? []).some((m) => m.id === LOGIN_STAND_IN)) {
-      throw new Error(
-        `[${providerId}] "${loginStandInName(provider.name)}" only stands in until ${provider.name} lists its models: log in with /connect (or \`opencode auth login\`), then choose a model in /models`,
-      );
+  /**
+   * Not an async function: with a servable token nothing here waits, and every such call returns this one
+   * settled promise instead of allocating its own. Failures still arrive as rejections, never as throws.
+   */
+  function chatHeaders(input: ChatModelInput, output: { headers: Record<string, string> }): Promise<void> {
+    try {
+      const providerId = input.model?.providerID;
+      const running = session;
+      if (!providerId || !running) return SETTLED;
+      const broken = running.broken.size > 0 ? running.broken.get(providerId) : undefined;
+      if (broken) throw new Error(`opencode-oauth-machines: ${broken.message} — fix this provider's block in opencode.json`);
+      const provider = running.providers.get(providerId);
+      if (!provider) return SETTLED;
+      if (input.model?.id === LOGIN_STAND_IN && !(running.runners.get(providerId)?.models() ?? []).some((m) => m.id === LOGIN_STAND_IN)) {
+        throw new Error(
+          `[${providerId}] "${loginStandInName(provider.name)}" only stands in until ${provider.name} lists its models: log in with /connect (or \`opencode auth login\`), then choose a model in /models`,
+        );
+      }
+      // The hot path: a servable token's headers, read synchronously (no await, no actor round trip).
+      const headers = running.engine.currentHeaders(providerId);
+      if (!headers) return acquireHeaders(running, provider).then((acquired) => applyHeaders(provider, acquired, output));
+      applyHeaders(provider, headers, output);
+      return SETTLED;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    // The hot path: a servable token's headers, read synchronously (no await, no actor round trip).
-    const headers = running.engine.currentHeaders(providerId) ?? (await acquireHeaders(running, provider));
+  }
+
+  function applyHeaders(provider: ProviderConfig, headers: Readonly<Record<string, string>>, output: { headers: Record<string, string> }) {
     // Whichever request gets the token first (the title and the main request share one login) closes the
     // login's notice; without a notice up this does nothing.
-    surface?.loginSucceeded(providerId, provider.name);
+    surface?.loginSucceeded(provider.id, provider.name);
     // The last plan first: with one provider (or one busy one) the WeakMap is not even asked.
     const plan = lastPlan?.source === headers ? lastPlan : (lastPlan = headerPlanOf(headers));
     // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
