@@ -60,17 +60,21 @@ export interface OAuthMachinesPlugins {
 
 /** How a credential's headers land on a request: OpenCode's spelling, and the names to replace in any case. */
 interface HeaderPlan {
-  entries: [name: string, value: string][];
-  lowerNames: Set<string>;
+  readonly source: Readonly<Record<string, string>>;
+  readonly names: string[];
+  readonly values: string[];
+  readonly lowerNames: Set<string>;
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
 
 // Per headers object (the engine builds one per published token): planned once, not on every request.
 const headerPlans = new WeakMap<object, HeaderPlan>();
 function headerPlanOf(headers: Readonly<Record<string, string>>): HeaderPlan {
   let plan = headerPlans.get(headers);
   if (!plan) {
-    const entries = Object.entries(headers).map(([name, value]): [string, string] => [name.toLowerCase() === 'authorization' ? 'Authorization' : name, value]);
-    plan = { entries, lowerNames: new Set(entries.map(([name]) => name.toLowerCase())) };
+    const names = Object.keys(headers).map((name) => (name.toLowerCase() === 'authorization' ? 'Authorization' : name));
+    plan = { source: headers, names, values: Object.values(headers), lowerNames: new Set(names.map((name) => name.toLowerCase())) };
     headerPlans.set(headers, plan);
   }
   return plan;
@@ -304,28 +308,45 @@ export function createOAuthMachinesPlugin(deps: PluginDeps = {}): OAuthMachinesP
     });
   }
 
-  async function chatHeaders(input: ChatModelInput, output: { headers: Record<string, string> }) {
-    const providerId = input.model?.providerID;
-    const running = session;
-    if (!providerId || !running) return;
-    const broken = running.broken.get(providerId);
-    if (broken) throw new Error(`opencode-oauth-machines: ${broken.message} — fix this provider's block in opencode.json`);
-    const provider = running.providers.get(providerId);
-    if (!provider) return;
-    if (input.model?.id === LOGIN_STAND_IN && !(running.runners.get(providerId)?.models() ?? []).some((m) => m.id === LOGIN_STAND_IN)) {
-      throw new Error(
-        `[${providerId}] "${loginStandInName(provider.name)}" only stands in until ${provider.name} lists its models: log in with /connect (or \`opencode auth login\`), then choose a model in /models`,
-      );
+  let lastPlan: HeaderPlan | undefined;
+  /**
+   * Not an async function: with a servable token nothing here waits, and every such call returns this one
+   * settled promise instead of allocating its own. Failures still arrive as rejections, never as throws.
+   */
+  function chatHeaders(input: ChatModelInput, output: { headers: Record<string, string> }): Promise<void> {
+    try {
+      const providerId = input.model?.providerID;
+      const running = session;
+      if (!providerId || !running) return SETTLED;
+      const broken = running.broken.size > 0 ? running.broken.get(providerId) : undefined;
+      if (broken) throw new Error(`opencode-oauth-machines: ${broken.message} — fix this provider's block in opencode.json`);
+      const provider = running.providers.get(providerId);
+      if (!provider) return SETTLED;
+      if (input.model?.id === LOGIN_STAND_IN && !(running.runners.get(providerId)?.models() ?? []).some((m) => m.id === LOGIN_STAND_IN)) {
+        throw new Error(
+          `[${providerId}] "${loginStandInName(provider.name)}" only stands in until ${provider.name} lists its models: log in with /connect (or \`opencode auth login\`), then choose a model in /models`,
+        );
+      }
+      // The hot path: a servable token's headers, read synchronously (no await, no actor round trip).
+      const headers = running.engine.currentHeaders(providerId);
+      if (!headers) return acquireHeaders(running, provider).then((acquired) => applyHeaders(provider, acquired, output));
+      applyHeaders(provider, headers, output);
+      return SETTLED;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    // The hot path: a servable token's headers, read synchronously (no await, no actor round trip).
-    const headers = running.engine.currentHeaders(providerId) ?? (await acquireHeaders(running, provider));
+  }
+
+  function applyHeaders(provider: ProviderConfig, headers: Readonly<Record<string, string>>, output: { headers: Record<string, string> }) {
     // Whichever request gets the token first (the title and the main request share one login) closes the
     // login's notice; without a notice up this does nothing.
-    surface?.loginSucceeded(providerId, provider.name);
-    const plan = headerPlanOf(headers);
+    surface?.loginSucceeded(provider.id, provider.name);
+    // The last plan first: with one provider (or one busy one) the WeakMap is not even asked.
+    const plan = lastPlan?.source === headers ? lastPlan : (lastPlan = headerPlanOf(headers));
     // One spelling per header: OpenCode merges these last over the SDK's `Authorization: Bearer <apiKey>`.
-    for (const key in output.headers) if (plan.lowerNames.has(key.toLowerCase())) delete output.headers[key];
-    for (const [name, value] of plan.entries) output.headers[name] = value;
+    const out = output.headers;
+    for (const key in out) if (plan.lowerNames.has(key.toLowerCase())) delete out[key];
+    for (let i = 0; i < plan.names.length; i++) out[plan.names[i]!] = plan.values[i]!;
   }
 
   /** No servable token: renew (or, for a user flow the policy allows, log in) and wait for it. */

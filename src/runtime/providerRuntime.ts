@@ -36,6 +36,8 @@ interface Published {
   token: TokenSet;
   softAt: number;
   hardAt: number;
+  /** The token's request headers, filled by the first `peekHeaders` that serves it. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** One provider: its tokenLifecycle actor and the caller API over it (single flight lives in the actor). */
@@ -63,9 +65,33 @@ export class ProviderRuntime {
    * window the first such read also asks the actor for a background renewal (single flight is the actor's).
    */
   peekToken(): TokenSet | undefined {
-    const token = this.servableToken();
-    if (token && this.now() >= this.published!.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
-    return token;
+    return this.peek()?.token;
+  }
+
+  /** `peekToken`, as request headers built once per published token by `build`. */
+  peekHeaders(build: (token: TokenSet) => Readonly<Record<string, string>>): Readonly<Record<string, string>> | undefined {
+    const published = this.peek();
+    return published ? (published.headers ??= build(published.token)) : undefined;
+  }
+
+  private peek(): Published | undefined {
+    const published = this.publishedNow();
+    if (!published) return undefined;
+    const now = this.now();
+    if (now >= published.hardAt) return undefined;
+    if (now >= published.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
+    return published;
+  }
+
+  /**
+   * The actor is looked up again only while nothing is published: the registry replaces an actor only after
+   * it failed, and the failure unpublishes (the subscription's `error`), so a published token is never a
+   * replaced actor's.
+   */
+  private publishedNow(): Published | undefined {
+    if (this.published) return this.published;
+    this.watch();
+    return this.published;
   }
 
   /** Keeps `published` in step with the current actor (the registry may have replaced a failed one). */
@@ -171,8 +197,7 @@ export class ProviderRuntime {
   }
 
   private servableToken(): TokenSet | undefined {
-    this.watch();
-    const published = this.published;
+    const published = this.publishedNow();
     return published && this.now() < published.hardAt ? published.token : undefined;
   }
 

@@ -264,8 +264,7 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
       return held ? Promise.resolve(headersOf(held)) : target.getToken(getOptions).then(headersOf);
     },
     currentHeaders: (providerId) => {
-      const held = runtimes.get(providerId)?.peekToken();
-      return held ? headersOf(held) : undefined;
+      return runtimes.get(providerId)?.peekHeaders(headersOf);
     },
     // The client secret is a known secret too: a gateway (or a proxy) may echo it in an error body.
     fetch: (providerId, fetchOptions) =>

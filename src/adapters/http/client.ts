@@ -84,8 +84,9 @@ export async function readCappedText(response: Response, maxBytes: number): Prom
       total += value.byteLength;
     }
   } finally {
+    // No releaseLock(): the body is spent either way, and in Node 20 the first release builds its error
+    // message through a fresh vm context (~5 ms on the first request of a process).
     if (total >= maxBytes) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
   }
   const joined = new Uint8Array(Math.min(total, maxBytes));
   let offset = 0;
