@@ -36,11 +36,12 @@ export interface LifecycleEffects {
 /** The store and its lock, the refresh grant and logout (RFC 7009, then delete); acquisition is the flow machine. */
 export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps): LifecycleEffects {
   const key = storeKey(settings.storeKey);
-  const { providerId, flowConfig } = settings;
+  const { provider } = settings;
+  const providerId = provider.id;
 
   const callDeps = { http: deps.http, now: deps.now, logger: deps.logger };
   // A passthrough provider has no IdP: nothing to discover, refresh or revoke.
-  const oauth = flowConfig.flow === 'passthrough' ? undefined : flowConfig;
+  const oauth = provider.flow === 'passthrough' ? undefined : provider;
   const noIdp = () => new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' });
   const metadata = (needs: MetadataNeed[] = []): Promise<ServerMetadata> =>
     oauth ? metadataFor(oauth, callDeps, needs) : Promise.reject(noIdp());
@@ -77,7 +78,7 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     async logout() {
       const record = await deps.store.read(key).catch(() => undefined);
       const token = record?.token;
-      if (token && settings.flow !== 'passthrough') await revokeQuietly(token, settings, deps, metadata);
+      if (token && settings.provider.flow !== 'passthrough') await revokeQuietly(token, settings, deps, metadata);
       await deps.store.delete(key);
     },
   };
@@ -138,7 +139,8 @@ async function revokeQuietly(
   deps: LifecycleDeps,
   metadata: (needs: ['revocationEndpoint']) => Promise<ServerMetadata>,
 ) {
-  const { providerId, flowConfig } = settings;
+  const { provider } = settings;
+  const providerId = provider.id;
   try {
     const { revocationEndpoint, issuer, tokenEndpoint } = await metadata(['revocationEndpoint']);
     if (!revocationEndpoint) return;
@@ -147,7 +149,7 @@ async function revokeQuietly(
     if (token.refreshToken) tokens.push([token.refreshToken, 'refresh_token']);
     tokens.push([token.accessToken, 'access_token']);
     for (const [value, tokenTypeHint] of tokens) {
-      await deps.http.revoke({ providerId, endpoint: revocationEndpoint, issuer, tokenEndpoint, clientAuth: flowConfig.clientAuth, token: value, tokenTypeHint });
+      await deps.http.revoke({ providerId, endpoint: revocationEndpoint, issuer, tokenEndpoint, clientAuth: provider.clientAuth, token: value, tokenTypeHint });
     }
     deps.logger.info('token_revoked', { providerId });
   } catch (error) {

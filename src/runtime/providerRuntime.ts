@@ -186,7 +186,7 @@ export class ProviderRuntime {
     const { token, schedule, lastError, generation, flow } = snapshot.context;
     const state = typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0]!;
     return {
-      providerId: this.settings.providerId,
+      providerId: this.settings.provider.id,
       flow,
       state,
       ...(token ? { expiresInSec: Math.round((token.expiresAt - this.now()) / 1000) } : {}),
@@ -246,7 +246,7 @@ export class ProviderRuntime {
           // The actor failed (a bug, not an OAuth answer): the registry restarts it; this wait ends here.
           error: () =>
             settle(() =>
-              reject(new TokenError({ code: 'transient', providerId: this.settings.providerId, message: 'the token lifecycle failed and was restarted', fix: 'try again' })),
+              reject(new TokenError({ code: 'transient', providerId: this.settings.provider.id, message: 'the token lifecycle failed and was restarted', fix: 'try again' })),
             ),
         }),
       );
@@ -257,13 +257,13 @@ export class ProviderRuntime {
 
   /** How long a caller waits for an interactive login: the login timeout plus a minute. */
   private loginWaitMs() {
-    return (this.settings.flowConfig.loginTimeoutSec + 60) * 1000;
+    return (this.settings.provider.loginTimeoutSec + 60) * 1000;
   }
 
   private timeoutError(deadline: number) {
     return new TokenError({
       code: 'timeout',
-      providerId: this.settings.providerId,
+      providerId: this.settings.provider.id,
       message: `no token within ${Math.round((deadline - this.now()) / 1000) || 'the'} s allowed (state: ${this.status().state})`,
       fix: 'check that the identity provider is reachable; `oauth_status` shows the last error',
     });

@@ -5,16 +5,12 @@ import type { EngineProviderConfig, OAuthProvider } from '../config/index.js';
 import { TokenError } from '../errors.js';
 import { toSource } from '../flows/actors.js';
 import type { FlowProvider } from '../flows/index.js';
-import type { FlowName } from '../machines/token.js';
 
 /** One provider as the engine runs it: the config model with its client credential resolved, and where it is stored. */
 export interface ProviderSettings {
-  providerId: string;
-  flow: FlowName;
   /** The provider model itself (read as is by the flow runners and the refresh) plus the resolved client auth. */
-  flowConfig: FlowProvider;
+  provider: FlowProvider;
   storeKey: StoreKeyInput;
-  skewMs: number;
 }
 
 /** Client authentication, resolved once; a private key file is read here so a bad path fails at start-up. */
@@ -64,15 +60,11 @@ function readPrivateJwk(providerId: string, path: string): Record<string, unknow
 }
 
 export function providerSettings(provider: EngineProviderConfig): ProviderSettings {
-  const flowConfig: FlowProvider =
-    provider.flow === 'passthrough'
-      ? { ...provider, clientAuth: { method: 'none', clientId: provider.id } }
-      : { ...provider, clientAuth: clientAuthOf(provider) };
   return {
-    providerId: provider.id,
-    flow: provider.flow,
-    flowConfig,
-    skewMs: provider.tokenExpirySkewMs,
+    provider:
+      provider.flow === 'passthrough'
+        ? { ...provider, clientAuth: { method: 'none', clientId: provider.id } }
+        : { ...provider, clientAuth: clientAuthOf(provider) },
     storeKey:
       provider.flow === 'passthrough'
         ? { providerId: provider.id, issuer: `passthrough:${provider.header}`, clientId: provider.id, flow: 'jwt_bearer', scopes: [] }

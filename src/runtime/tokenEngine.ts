@@ -129,11 +129,11 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
     try {
       const configured = providerSettings(provider);
       const custom = options.subjectTokenSources?.[provider.id];
-      const settings = custom ? { ...configured, flowConfig: { ...configured.flowConfig, subjectTokenSource: custom } } : configured;
+      const settings = custom ? { ...configured, provider: { ...configured.provider, subjectTokenSource: custom } } : configured;
       effects.set(
         provider.id,
         lifecycleEffects(settings, {
-          store: settings.flow === 'passthrough' ? memoryStore : sharedStore(),
+          store: settings.provider.flow === 'passthrough' ? memoryStore : sharedStore(),
           http,
           logger,
           now,
@@ -162,16 +162,16 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
   const acquisitions: Record<string, Record<string, unknown>> = {};
   for (const settings of settingsOf.values()) {
     const notifyProvider = (notice: FlowNotice) => {
-      const providerId = settings.providerId;
+      const providerId = settings.provider.id;
       events.emit({ type: 'login.notice', providerId, notice });
       const handler = noticeHandlers.get(providerId);
       if (handler) handler(notice);
       else notify({ ...notice, providerId });
     };
-    const { logic, input } = acquisitionOf({ ...settings.flowConfig, notify: notifyProvider }, flowDeps);
-    const src = `tokenLifecycle:${settings.providerId}`;
-    sources[settings.providerId] = src;
-    acquisitions[settings.providerId] = input;
+    const { logic, input } = acquisitionOf({ ...settings.provider, notify: notifyProvider }, flowDeps);
+    const src = `tokenLifecycle:${settings.provider.id}`;
+    sources[settings.provider.id] = src;
+    acquisitions[settings.provider.id] = input;
     lifecycles[src] = tokenLifecycle.provide({ actors: { ...shared.actors, acquireToken: logic as never }, actions: shared.actions });
   }
   const modelSettings = new Map(Object.entries(options.models ?? {}).filter(([id]) => settingsOf.has(id)));
@@ -192,11 +192,11 @@ export function createTokenEngine(options: TokenEngineOptions): TokenEngine {
         lastKnown: sync.lastKnown ?? null,
       })),
       providers: [...settingsOf.values()].map((settings) => ({
-        providerId: settings.providerId,
-        flow: settings.flow,
+        providerId: settings.provider.id,
+        flow: settings.provider.flow,
         clock: { now },
-        timing: { skewMs: settings.skewMs, jitterFraction },
-        acquisition: acquisitions[settings.providerId]!,
+        timing: { skewMs: settings.provider.tokenExpirySkewMs, jitterFraction },
+        acquisition: acquisitions[settings.provider.id]!,
       })),
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),

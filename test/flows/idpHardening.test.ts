@@ -85,7 +85,7 @@ describe('9.5 authorizationParams', () => {
       let url = '';
       const token = await runFlow(
         {
-          ...providerSettings(provider).flowConfig,
+          ...providerSettings(provider).provider,
           interactive: true,
           notify: (n: FlowNotice) => {
             if (n.kind !== 'browser') return;
@@ -136,13 +136,13 @@ describe('9.6 private_key_jwt audience (Keycloak refuses the device and revocati
       const http = createTokenEndpointAdapter();
       const settings = providerSettings(provider);
       const token = await runFlow(
-        { ...settings.flowConfig, interactive: true, notify: (n: FlowNotice) => void (n.kind === 'device_code' && strict.approveDevice(n.url!)) },
+        { ...settings.provider, interactive: true, notify: (n: FlowNotice) => void (n.kind === 'device_code' && strict.approveDevice(n.url!)) },
         { http, openUrl: async () => {} },
       );
       // Before: the assertion's aud was the device authorization endpoint → 401 invalid_client.
       expect(strict.counters.deviceAuthorization.successes).toBe(1);
       expect(token.refreshToken).toBeTruthy();
-      await http.revoke({ providerId: 'corp', endpoint: strict.revocationEndpoint, issuer: strict.issuer, clientAuth: settings.flowConfig.clientAuth, token: token.refreshToken!, tokenTypeHint: 'refresh_token' });
+      await http.revoke({ providerId: 'corp', endpoint: strict.revocationEndpoint, issuer: strict.issuer, clientAuth: settings.provider.clientAuth, token: token.refreshToken!, tokenTypeHint: 'refresh_token' });
       expect(strict.counters.revocation).toBe(1);
       expect((await strict.introspect(token.accessToken)).active).toBe(false);
     } finally {
@@ -155,9 +155,9 @@ describe('9.6 private_key_jwt audience (Keycloak refuses the device and revocati
       issuer: idp.issuer, clientId: idp.clients.privateKeyJwt.client_id, authFlow: 'client_credentials', scopes: ['api:read'],
       privateKey: idp.clients.privateKeyJwt.privateJwk, clientAssertionAudience: 'token_endpoint',
     });
-    const clientAuth = providerSettings(provider).flowConfig.clientAuth;
+    const clientAuth = providerSettings(provider).provider.clientAuth;
     expect(clientAuth).toMatchObject({ method: 'private_key_jwt', audienceKind: 'token_endpoint' });
-    const token = await runFlow({ ...providerSettings(provider).flowConfig, interactive: false, notify: () => {} }, { http: createTokenEndpointAdapter() });
+    const token = await runFlow({ ...providerSettings(provider).provider, interactive: false, notify: () => {} }, { http: createTokenEndpointAdapter() });
     expect((await idp.introspect(token.accessToken)).active).toBe(true);
   });
 });
@@ -198,7 +198,7 @@ describe('9.7 clientAssertionSource: a federated client assertion for client_cre
     const jwt = await ci.mint({ aud: 'api://AzureADTokenExchange-elsewhere' });
     await writeFile(file, jwt, { mode: 0o600 });
     const provider = providerFrom({ issuer: idp.issuer, clientId: idp.clients.federated.client_id, authFlow: 'client_credentials', scopes: ['api:read'], clientAssertionSource: { type: 'file', path: file } });
-    const error = await rejectionOf(runFlow({ ...providerSettings(provider).flowConfig, interactive: false, notify: () => {} }, { http: createTokenEndpointAdapter() }));
+    const error = await rejectionOf(runFlow({ ...providerSettings(provider).provider, interactive: false, notify: () => {} }, { http: createTokenEndpointAdapter() }));
     expect(error).toMatchObject({ code: 'invalid_client', providerId: 'corp' });
     expect(`${error.message}${JSON.stringify(error)}`).not.toContain(jwt);
   });

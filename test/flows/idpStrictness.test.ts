@@ -26,8 +26,8 @@ function run(block: Record<string, unknown>) {
     provider: { corp: { options: { baseURL: 'http://127.0.0.1:9/v1', oauth2: { issuer: server.url, tokenEndpoint: `${server.url}${path}`, clientId: 'cli', clientSecret: 'cs-strictness-secret', scopes: ['api'], ...block } } } },
   });
   expect(parsed.errors.map((e) => e.message)).toEqual([]);
-  const flowConfig = providerSettings(parsed.providers[0]!).flowConfig;
-  return { path, done: runFlow({ ...flowConfig, interactive: false, notify: () => {} }, { http: createTokenEndpointAdapter(), env: { SUBJECT: 'subject-token-opaque-0001' } }) };
+  const { provider } = providerSettings(parsed.providers[0]!);
+  return { path, done: runFlow({ ...provider, interactive: false, notify: () => {} }, { http: createTokenEndpointAdapter(), env: { SUBJECT: 'subject-token-opaque-0001' } }) };
 }
 
 describe('9.8 every configured resource is sent', () => {
