@@ -56,7 +56,7 @@ export { createTokenEndpointAdapter } from './adapters/http/index.js';
 export { createFileStore, createMemoryStore, storeKey, type TokenStore, type FileStoreOptions, type MemoryStoreOptions } from './adapters/storage/index.js';
 
 // Config, for hosts that parse it themselves.
-export { parseOpenCodeConfig, type ProviderConfig, type ConfigIssue } from './config/index.js';
+export { parseOpenCodeConfig, type ProviderConfig, type EngineProviderConfig, type ConfigIssue } from './config/index.js';
 
 // Secret-free observability: a redacting logger and the redacting inspector.
 export { createRedactingLogger, createStderrJsonLogger, withRedaction } from './adapters/consoleLogger.js';
