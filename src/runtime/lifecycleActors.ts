@@ -62,7 +62,7 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     async refresh(refreshToken, signal) {
       if (!oauth) throw noIdp();
       const { tokenEndpoint, issuer } = await metadataFor(oauth, callDeps, [], signal);
-      const params = { refresh_token: refreshToken, resource: oauth.resource?.[0] };
+      const params = { refresh_token: refreshToken, resource: oauth.resource };
       return callTokenEndpoint(oauth, callDeps, { providerId, tokenEndpoint, issuer, grantType: 'refresh_token', params }, signal, { oneShot: true });
     },
 

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenEndpointAdapter } from '../../src/adapters/http/index.js';
 import { parseOpenCodeConfig } from '../../src/config/index.js';
 import { runFlow } from '../../src/flows/index.js';
+import { silentLogger } from '../../src/adapters/logger.js';
+import { createMemoryStore } from '../../src/adapters/storage/index.js';
 import { providerSettings } from '../../src/runtime/index.js';
+import { lifecycleEffects } from '../../src/runtime/lifecycleActors.js';
 import { json, startScriptedServer, type ScriptedServer } from '../http/support/scriptedServer.js';
 
 let server: ScriptedServer;
@@ -42,6 +45,23 @@ describe('9.8 every configured resource is sent', () => {
     const { path, done } = run({ authFlow: 'token_exchange', subjectTokenSource: { type: 'env', var: 'SUBJECT' }, resource: ['urn:a', 'urn:b'] });
     await done;
     expect(server.seen(path)[0]!.form.getAll('resource')).toEqual(['urn:a', 'urn:b']);
+  });
+});
+
+describe('9.8 every configured resource is sent on a refresh too', () => {
+  it('the refresh grant of a user flow with two resources sends both', async () => {
+    const path = `/s${++n}/token`;
+    server.script(path, ok);
+    const parsed = parseOpenCodeConfig({
+      provider: { corp: { options: { baseURL: 'http://127.0.0.1:9/v1', oauth2: { issuer: server.url, tokenEndpoint: `${server.url}${path}`, clientId: 'cli', scopes: ['openid', 'offline_access'], resource: ['https://api.a.example/', 'https://api.b.example/'] } } } },
+    });
+    const settings = providerSettings(parsed.providers[0]!);
+    const effects = lifecycleEffects(settings, { store: createMemoryStore(), http: createTokenEndpointAdapter(), logger: silentLogger, now: Date.now, lockWaitMs: 1000 });
+    await effects.refresh('rt-strictness-refresh-0001', new AbortController().signal);
+    const form = server.seen(path)[0]!.form;
+    expect(form.get('grant_type')).toBe('refresh_token');
+    // Before: the refresh sent only the first resource (the acquisition sent both).
+    expect(form.getAll('resource')).toEqual(['https://api.a.example/', 'https://api.b.example/']);
   });
 });
 
