@@ -226,7 +226,7 @@ export function toProviderModel(parsed: ParsedProvider, context: ProviderContext
   }
 }
 
-/** The secrets and files a provider's config points at (for the tool guard): never the values' meaning. */
+/** Every token source a provider reads (subject, actor, federated client assertion): the tool guard protects the files they name. */
 export function subjectSourcesOf(provider: EngineProviderConfig): SubjectSource[] {
   const sources: SubjectSource[] = [];
   if ('subjectTokenSource' in provider) sources.push(provider.subjectTokenSource);

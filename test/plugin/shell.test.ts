@@ -212,6 +212,29 @@ describe('tool guard', () => {
     return protectedPaths({ storeDir: join(root, 'tokens'), providers: parsed.providers });
   };
 
+  it('protects the file of a federated client assertion too (an Entra-style AZURE_FEDERATED_TOKEN_FILE)', () => {
+    const parsed = parseOpenCodeConfig({
+      provider: {
+        fed: {
+          options: {
+            baseURL: 'http://127.0.0.1:9/v1',
+            oauth2: {
+              issuer: 'http://127.0.0.1:9',
+              clientId: 'c',
+              scopes: ['a'],
+              authFlow: 'client_credentials',
+              clientAssertionSource: { type: 'file', path: join(root, 'federated', 'token') },
+            },
+          },
+        },
+      },
+    });
+    expect(parsed.errors).toEqual([]);
+    const paths = protectedPaths({ storeDir: join(root, 'tokens'), providers: parsed.providers });
+    // Before the provider model the guard read only subjectTokenSource/actorTokenSource: this file was readable.
+    expect(findProtectedAccess('read', { filePath: join(root, 'federated', 'token') }, paths, root)?.what).toBe('the subject token file of fed');
+  });
+
   it('refuses paths, commands, patches and file URLs that reach a protected path, in any spelling', () => {
     const paths = guarded();
     const home = os.homedir();
