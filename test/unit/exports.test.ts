@@ -27,6 +27,11 @@ describe('public API', () => {
     expect(names.length).toBeLessThan(60);
   });
 
+  it('docs/engine.md states the number of ./engine names the list holds', () => {
+    const docs = readFileSync(root + 'docs/engine.md', 'utf8');
+    expect(/curated list of (\d+) names/.exec(docs)?.[1]).toBe(String(listed('./exports.engine.txt').length));
+  });
+
   it('./machines exports exactly the names in exports.machines.txt', () => {
     expect(exportedNames('src/machines/index.ts')).toEqual(listed('./exports.machines.txt'));
   });
