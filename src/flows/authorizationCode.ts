@@ -20,7 +20,8 @@ export function authorizationCodeInput(config: FlowConfigOf<'authorization_code'
 
 /**
  * Browser login with PKCE on a loopback redirect (a token that carries a refresh token, or a typed error):
- * the authorizationCode machine with the real loopback server, browser opener, PKCE and token endpoint. */
+ * the authorizationCode machine with the real loopback server, browser opener, PKCE and token endpoint.
+ */
 export function authorizationCodeLogic(config: FlowConfigOf<'authorization_code'>, deps: FlowDeps) {
   const now = nowOf(deps);
   const logger = loggerOf(deps);

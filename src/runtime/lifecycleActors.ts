@@ -42,9 +42,8 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
   const callDeps = { http: deps.http, now: deps.now, logger: deps.logger };
   // A passthrough provider has no IdP: nothing to discover, refresh or revoke.
   const oauth = provider.flow === 'passthrough' ? undefined : provider;
-  const noIdp = () => new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' });
   const metadata = (needs: MetadataNeed[] = []): Promise<ServerMetadata> =>
-    oauth ? metadataFor(oauth, callDeps, needs) : Promise.reject(noIdp());
+    oauth ? metadataFor(oauth, callDeps, needs) : Promise.reject(notAnOAuthProvider(providerId));
 
   return {
     async readStore() {
@@ -60,7 +59,7 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     lock: () => deps.store.lock(key, { waitMs: deps.lockWaitMs }),
 
     async refresh(refreshToken, signal) {
-      if (!oauth) throw noIdp();
+      if (!oauth) throw notAnOAuthProvider(providerId);
       const { tokenEndpoint, issuer } = await metadataFor(oauth, callDeps, [], signal);
       const params = { refresh_token: refreshToken, resource: oauth.resource };
       return callTokenEndpoint(oauth, callDeps, { providerId, tokenEndpoint, issuer, grantType: 'refresh_token', params }, signal, { oneShot: true });
@@ -78,7 +77,7 @@ export function lifecycleEffects(settings: ProviderSettings, deps: LifecycleDeps
     async logout() {
       const record = await deps.store.read(key).catch(() => undefined);
       const token = record?.token;
-      if (token && settings.provider.flow !== 'passthrough') await revokeQuietly(token, settings, deps, metadata);
+      if (token && oauth) await revokeQuietly(token, settings, deps, metadata);
       await deps.store.delete(key);
     },
   };
@@ -127,9 +126,11 @@ export function lifecycleImplementations(effectsOf: (providerId: string) => Life
   return { actors, actions };
 }
 
+const notAnOAuthProvider = (providerId: string) => new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' });
+
 /** Effects for a provider the engine does not know: every call fails with a config error. */
 export function unknownProviderEffects(providerId: string): LifecycleEffects {
-  const fail = () => Promise.reject(new TokenError({ code: 'config', providerId, message: 'is not a configured OAuth provider' }));
+  const fail = () => Promise.reject(notAnOAuthProvider(providerId));
   return { readStore: fail, lock: fail, refresh: fail, write: fail, logout: fail };
 }
 

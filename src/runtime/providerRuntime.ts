@@ -75,12 +75,16 @@ export class ProviderRuntime {
   }
 
   private peek(): Published | undefined {
-    const published = this.publishedNow();
-    if (!published) return undefined;
     const now = this.now();
-    if (now >= published.hardAt) return undefined;
-    if (now >= published.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
+    const published = this.servableAt(now);
+    if (published && now >= published.softAt) this.actor.send({ type: 'TOKEN.NEEDED', interactive: false });
     return published;
+  }
+
+  /** The published token while it is before its hard deadline at `now`. */
+  private servableAt(now: number): Published | undefined {
+    const published = this.publishedNow();
+    return published && now < published.hardAt ? published : undefined;
   }
 
   /**
@@ -197,8 +201,7 @@ export class ProviderRuntime {
   }
 
   private servableToken(): TokenSet | undefined {
-    const published = this.publishedNow();
-    return published && this.now() < published.hardAt ? published.token : undefined;
+    return this.servableAt(this.now())?.token;
   }
 
   private demand(interactive: boolean, deadline: number, signal?: AbortSignal): Promise<TokenSet> {

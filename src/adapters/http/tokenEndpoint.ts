@@ -13,8 +13,6 @@ import { jwtExpiryInLocalClock } from './serverClock.js';
 import { bodyMembers, bodyPreview, mediaType, parseResponseBody } from './responseBody.js';
 import type { ClientAuth, TokenRequest } from './types.js';
 
-/** Lifetime assumed when a token response has no usable `expires_in`, in seconds. */
-
 export interface ProcessTokenOptions {
   grantType?: string;
   /** See `processTokenResponse` for the rule. Default 300 s. */
