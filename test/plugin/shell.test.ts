@@ -206,15 +206,6 @@ describe('tool guard', () => {
             },
           },
         },
-      },
-    });
-    expect(parsed.errors).toEqual([]);
-    return protectedPaths({ storeDir: join(root, 'tokens'), providers: parsed.providers });
-  };
-
-  it('protects the file of a federated client assertion too (an Entra-style AZURE_FEDERATED_TOKEN_FILE)', () => {
-    const parsed = parseOpenCodeConfig({
-      provider: {
         fed: {
           options: {
             baseURL: 'http://127.0.0.1:9/v1',
@@ -230,10 +221,8 @@ describe('tool guard', () => {
       },
     });
     expect(parsed.errors).toEqual([]);
-    const paths = protectedPaths({ storeDir: join(root, 'tokens'), providers: parsed.providers });
-    // Before the provider model the guard read only subjectTokenSource/actorTokenSource: this file was readable.
-    expect(findProtectedAccess('read', { filePath: join(root, 'federated', 'token') }, paths, root)?.what).toBe('the subject token file of fed');
-  });
+    return protectedPaths({ storeDir: join(root, 'tokens'), providers: parsed.providers });
+  };
 
   it('refuses paths, commands, patches and file URLs that reach a protected path, in any spelling', () => {
     const paths = guarded();
@@ -246,6 +235,8 @@ describe('tool guard', () => {
     expect(refused('bash', { command: 'cat ~/.config/corp/key.json' })).toBe('the private key of ci');
     expect(refused('bash', { command: 'cat $HOME/.config/corp/key.json' })).toBe('the private key of ci');
     expect(refused('read', { filePath: join(home, '.config/corp/key.json') })).toBe('the private key of ci');
+    // A federated client assertion's file (an Entra-style AZURE_FEDERATED_TOKEN_FILE) is a credential too.
+    expect(refused('read', { filePath: join(root, 'federated', 'token') })).toBe('the subject token file of fed');
     expect(refused('webfetch', { url: `file://${join(root, 'tokens', 'a.json')}` })).toBe('the OAuth token store');
     expect(refused('patch', { patchText: `*** Begin Patch\n*** Update File: ${join(root, 'tokens', 'a.json')}\n` })).toBe('the OAuth token store');
     expect(refused('glob', { pattern: '**/*.json', path: root })).toBe('the OAuth token store');
